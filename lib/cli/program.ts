@@ -1,0 +1,44 @@
+import { Command, CommanderError } from 'commander';
+import { UserError } from './errors';
+import { registerEnvCommand } from './commands/env';
+
+/** Each later capability adds its command here: one `register…Command(program)` call per file. */
+const commands: Array<(program: Command) => void> = [registerEnvCommand];
+
+export function buildProgram(): Command {
+  const program = new Command('iwae')
+    .description('Importance Weighted Autoencoders lab: data, training, experiment grids and reports.')
+    .showHelpAfterError(false);
+  for (const register of commands) register(program);
+  quietUsageErrors(program);
+  return program;
+}
+
+/** Usage errors surface as CommanderError (printed once, by `main`) at every level of subcommand. */
+function quietUsageErrors(command: Command): void {
+  command.exitOverride().configureOutput({ writeErr: () => undefined });
+  command.commands.forEach(quietUsageErrors);
+}
+
+/** Runs the CLI; returns the process exit code. Usage errors: one line, exit 2. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+        return 0;
+      }
+      // commander's messages already start with "error: ".
+      process.stderr.write(`iwae: ${err.message.replace(/^error: /, '')}\n`);
+      return 2;
+    }
+    if (err instanceof UserError) {
+      process.stderr.write(`iwae: ${err.message}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+}
