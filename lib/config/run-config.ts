@@ -1,0 +1,76 @@
+import { z } from 'zod';
+
+/** Objectives: the study's VAE (closed-form KL), IWAE, and the VAE with a one-sample KL estimate (k=1 ablation). */
+export const MODEL_NAMES = ['vae', 'iwae', 'vae-sampled-kl'] as const;
+export type ModelName = (typeof MODEL_NAMES)[number];
+
+/** Weight initializations (biases are zero). The study's four plus PyTorch's truncated normal. */
+export const INIT_NAMES = ['xavier-uniform', 'xavier-normal', 'he-uniform', 'he-normal', 'truncated-normal'] as const;
+export type InitName = (typeof INIT_NAMES)[number];
+
+export const MNIST_TRAIN_SIZE = 60_000;
+export const MNIST_TEST_SIZE = 10_000;
+
+/**
+ * One training run, as plain data. Everything that changes a run's numbers is in here (so it can name
+ * the run); nothing about where it is stored or how many workers run it.
+ */
+export const RunConfigSchema = z
+  .object({
+    model: z.enum(MODEL_NAMES),
+    k: z.number().int().min(1),
+    init: z.enum(INIT_NAMES),
+    seed: z.number().int().min(0),
+    epochs: z.number().int().min(1),
+    /** First `trainSize` training images (all 60,000 by default). */
+    trainSize: z.number().int().min(1).max(MNIST_TRAIN_SIZE).default(MNIST_TRAIN_SIZE),
+    /** First `testSize` test images, used for the per-epoch test loss and active units. */
+    testSize: z.number().int().min(1).max(MNIST_TEST_SIZE).default(MNIST_TEST_SIZE),
+    batchSize: z.number().int().min(1).default(20),
+    binarization: z.enum(['dynamic', 'fixed']).default('dynamic'),
+    architecture: z
+      .object({
+        hidden: z.array(z.number().int().min(1)).min(1).default([200, 200]),
+        latent: z.number().int().min(1).default(50),
+      })
+      .default({ hidden: [200, 200], latent: 50 }),
+    /** Burda et al. set the decoder's output bias to the logit of the mean training pixel; the study used zero. */
+    outputBiasInit: z.enum(['zero', 'data-mean']).default('zero'),
+    optimizer: z
+      .object({
+        learningRate: z.number().positive().default(1e-3),
+        beta1: z.number().min(0).max(1).default(0.9),
+        beta2: z.number().min(0).max(1).default(0.999),
+        epsilon: z.number().positive().default(1e-4),
+        /** 'burda': 3^i epochs at lr * 10^(-i/7); 'constant': lr throughout. */
+        schedule: z.enum(['burda', 'constant']).default('burda'),
+      })
+      .default({ learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-4, schedule: 'burda' }),
+    evaluation: z
+      .object({
+        /** Active unit threshold on A_u = Var_x(E_q[u]) (Burda: 1e-2). */
+        activeUnitThreshold: z.number().positive().default(1e-2),
+        /** Reconstructions and prior samples every this many epochs (and at the last). */
+        imagesEvery: z.number().int().min(1).default(10),
+        /** Final log-likelihood estimate: L_k with this k on the first `finalTestSize` test images. */
+        finalK: z.number().int().min(1).default(5000),
+        finalTestSize: z.number().int().min(1).max(MNIST_TEST_SIZE).default(MNIST_TEST_SIZE),
+      })
+      .default({ activeUnitThreshold: 1e-2, imagesEvery: 10, finalK: 5000, finalTestSize: MNIST_TEST_SIZE }),
+  })
+  .strict();
+
+/** A validated run config with every default filled in. */
+export type RunConfig = z.output<typeof RunConfigSchema>;
+/** What a user may write: defaults may be left out. */
+export type RunConfigInput = z.input<typeof RunConfigSchema>;
+
+/** Validates at the edge; the error message names each offending field on one line. */
+export function parseRunConfig(input: unknown): RunConfig {
+  const result = RunConfigSchema.safeParse(input);
+  if (!result.success) {
+    const detail = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`invalid run config: ${detail}`);
+  }
+  return result.data;
+}
