@@ -22,7 +22,8 @@ typecheck:
 
 ## JupyterLab with the project's TypeScript kernel (iwae-lab).
 lab: setup
-	@$(VENV)/jupyter lab --notebook-dir=. notebooks/
+	@$(VENV)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks \
+	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 ## TensorBoard over every run's event files.
 tensorboard: setup

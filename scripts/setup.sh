@@ -9,6 +9,11 @@ say() { echo "[setup] $*" >&2; }
 hash_of() { sha256sum "$@" | sha256sum | cut -c1-16; }
 start=$(date +%s)
 
+# Two setups at once (say `make test` in one terminal and `make lab` in another) would both rewrite
+# node_modules; the second waits for the first instead.
+mkdir -p .cache
+if command -v flock >/dev/null; then exec 9>.cache/setup.lock && flock 9; fi
+
 # 1. npm packages. Lifecycle scripts are off (.npmrc): tfjs-node's would try an unreachable download.
 lock_hash="$(hash_of package.json package-lock.json)"
 if [ "$(cat node_modules/.iwae-lock-hash 2>/dev/null || true)" != "$lock_hash" ]; then
