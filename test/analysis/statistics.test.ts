@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { kruskalWallis, meanAndStandardError, oneWayAnova, pairedComparison } from '../../lib/analysis/statistics';
+
+const close = (actual: number, expected: number, tol = 1e-9) =>
+  assert.ok(Math.abs(actual - expected) <= tol, `${actual} != ${expected}`);
+
+test('mean and standard error use the n-1 sample variance', () => {
+  const r = meanAndStandardError([2, 4, 4, 4, 5, 5, 7, 9]);
+  close(r.mean, 5);
+  // sample variance 32/7
+  close(r.se, Math.sqrt(32 / 7 / 8));
+  assert.ok(Number.isNaN(meanAndStandardError([3]).se));
+});
+
+test('one-way ANOVA matches the hand computation (F = 13, p from the F(2, 6) survival function)', () => {
+  const r = oneWayAnova({ a: [1, 2, 3], b: [2, 3, 4], c: [5, 6, 7] });
+  close(r.statistic, 13, 1e-9);
+  // For df1 = 2 the F survival function is (1 + 2F/df2)^(-df2/2).
+  close(r.pValue, (1 + (2 * 13) / 6) ** -3, 1e-9);
+  assert.equal(r.groups, 3);
+});
+
+test('Kruskal-Wallis matches the hand computation (H = 7.2, p = exp(-H/2) for 3 groups)', () => {
+  const r = kruskalWallis({ a: [1, 2, 3], b: [4, 5, 6], c: [7, 8, 9] });
+  close(r.statistic, 7.2, 1e-9);
+  close(r.pValue, Math.exp(-3.6), 1e-6);
+});
+
+test('identical values in every group: nothing to test, p = 1', () => {
+  assert.equal(oneWayAnova({ a: [20, 20], b: [20, 20] }).pValue, 1);
+  assert.equal(kruskalWallis({ a: [20, 20], b: [20, 20] }).pValue, 1);
+});
+
+test('paired t-test matches a t(4) computed independently', () => {
+  const x = [4, 4, 6, 6, 5];
+  const y = [5, 5, 5.5, 7, 5.8];
+  const r = pairedComparison(x, y);
+  const d = x.map((v, i) => v - y[i]);
+  const mean = d.reduce((a, b) => a + b) / 5;
+  const sd = Math.sqrt(d.reduce((a, v) => a + (v - mean) ** 2, 0) / 4);
+  const t = mean / (sd / Math.sqrt(5));
+  close(r.tStatistic, t, 1e-9);
+  // Student t CDF with 4 degrees of freedom in closed form.
+  const cdf4 = (s: number) => 0.5 + (3 / 8) * (s / Math.sqrt(1 + s * s / 4)) * (1 - (s * s) / (12 * (1 + s * s / 4)));
+  close(r.tPValue, 2 * cdf4(-Math.abs(t)), 1e-7);
+  close(r.meanDifference, -0.66, 1e-12);
+  assert.ok(r.wilcoxonPValue > 0 && r.wilcoxonPValue <= 1);
+});
+
+test('paired comparison rejects mismatched lengths', () => {
+  assert.throws(() => pairedComparison([1, 2], [1]), /equal lengths/);
+});
