@@ -1,0 +1,126 @@
+import { initEffects, pairedModelComparison, type InitEffect, type ModelComparison } from './experiment1';
+import type { SeedStability } from './experiment2';
+import type { RunRow } from './run-table';
+import { meanAndStandardError } from './statistics';
+
+export type Verdict = 'supported' | 'contradicted' | 'not shown';
+
+export interface ClaimCheck {
+  id: number;
+  /** The study's claim, in its words. */
+  claim: string;
+  verdict: Verdict;
+  /** One sentence built from the numbers: the statistic, its p-value and what it means. */
+  sentence: string;
+}
+
+export const ALPHA = 0.05;
+
+const fmt = (v: number, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
+const fmtP = (p: number) => (p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`);
+
+/** Claim 1: with k = 5, IWAE has more active units than VAE (paired by seed and init). */
+export function claimIwaeMoreActiveUnits(rows: readonly RunRow[]): ClaimCheck {
+  const claim = 'IWAE consistently learns more active latent dimensions than VAE with k = 5 importance samples.';
+  const c: ModelComparison | null = pairedModelComparison(rows, 'iwae', 'vae', 5, 'activeUnitsTrain');
+  if (!c) return { id: 1, claim, verdict: 'not shown', sentence: 'Not enough paired IWAE/VAE runs at k = 5 to test it.' };
+  const p = c.test.wilcoxonPValue;
+  const wins = c.test.meanDifference;
+  const verdict: Verdict = p < ALPHA ? (wins > 0 ? 'supported' : 'contradicted') : 'not shown';
+  const sentence =
+    `Over ${c.test.n} pairs (same seed and init), IWAE k=5 has ${fmt(c.meanA, 1)} active units and VAE k=5 ${fmt(c.meanB, 1)} ` +
+    `(difference ${fmt(c.test.meanDifference)} ± ${fmt(c.test.seDifference)} SE; Wilcoxon ${fmtP(p)}, paired t ${fmtP(c.test.tPValue)}): ` +
+    (verdict === 'supported'
+      ? 'IWAE uses significantly more units, as the study claims.'
+      : verdict === 'contradicted'
+        ? 'VAE uses significantly more units, contrary to the claim.'
+        : `the difference is not significant at α = ${ALPHA}.`);
+  return { id: 1, claim, verdict, sentence };
+}
+
+/** Claim 2: the init has no effect on active units beyond run-to-run variance (per model and k, Bonferroni). */
+export function claimInitHasMinimalEffect(rows: readonly RunRow[]): ClaimCheck {
+  const claim = 'Weight initialization (Xavier vs He, uniform vs normal) has minimal impact on the number of active latent dimensions.';
+  const effects: InitEffect[] = initEffects(rows, 'activeUnitsTrain');
+  if (effects.length === 0) return { id: 2, claim, verdict: 'not shown', sentence: 'Not enough runs per init to test it.' };
+  const threshold = ALPHA / effects.length;
+  const significant = effects.filter((e) => e.kruskal.pValue < threshold && e.anova.pValue < threshold);
+  const spread = effects.map((e) => {
+    const means = Object.values(e.byInit).map((m) => m.mean);
+    return Math.max(...means) - Math.min(...means);
+  });
+  const minP = Math.min(...effects.map((e) => e.kruskal.pValue));
+  const verdict: Verdict = significant.length === 0 ? 'supported' : 'contradicted';
+  const sentence =
+    `Across ${effects.length} (model, k) settings, the largest gap between init means is ${fmt(Math.max(...spread), 1)} units; ` +
+    `the smallest Kruskal-Wallis p-value is ${fmtP(minP).replace('p = ', '')} (Bonferroni threshold ${fmt(threshold, 4)}): ` +
+    (verdict === 'supported'
+      ? 'no setting shows a significant init effect, consistent with the claim.'
+      : `the init changes the count significantly for ${significant.map((e) => `${e.model.toUpperCase()} k=${e.k}`).join(', ')}, against the claim.`);
+  return { id: 2, claim, verdict, sentence };
+}
+
+/**
+ * Claim 3: the total is stable across seeds, but which units are active varies. Stability: the
+ * coefficient of variation of counts across seeds; variation of the choice: mean pairwise Jaccard of
+ * the active sets against the random-choice null.
+ */
+export function claimStableTotalVaryingUnits(stability: readonly SeedStability[]): ClaimCheck {
+  const claim = 'The total number of active dimensions is stable across seeds, while which dimensions are active varies.';
+  if (stability.length === 0) return { id: 3, claim, verdict: 'not shown', sentence: 'No setting was run with several seeds.' };
+  const cvs = stability.map((s) => (s.count.mean > 0 ? (s.count.se * Math.sqrt(s.count.n)) / s.count.mean : 0));
+  const meanCv = meanAndStandardError(cvs).mean;
+  const jaccards = stability.map((s) => s.overlap.observed);
+  const nulls = stability.map((s) => s.overlap.expectedUnderNull);
+  const aboveChance = stability.filter((s) => s.overlap.pValue < ALPHA).length;
+  const identical = stability.filter((s) => s.overlap.observed === 1).length;
+  const meanJ = meanAndStandardError(jaccards).mean;
+  const meanNull = meanAndStandardError(nulls).mean;
+  const stable = meanCv <= 0.1;
+  const varies = identical < stability.length / 2 && meanJ < 0.9;
+  const verdict: Verdict = stable && varies ? 'supported' : 'contradicted';
+  const sentence =
+    `Across ${stability.length} settings the count varies by ${fmt(100 * meanCv, 1)}% across seeds (mean coefficient of variation); ` +
+    `the active sets of two seeds overlap with mean Jaccard ${fmt(meanJ)} against ${fmt(meanNull)} for random sets of the same sizes ` +
+    `(${aboveChance}/${stability.length} settings above chance at α = ${ALPHA}; ${identical} identical across all seeds): ` +
+    (verdict === 'supported'
+      ? aboveChance > stability.length / 2
+        ? 'the total is stable and the units vary, though they overlap more than chance.'
+        : 'the total is stable and the choice of units is no more reproducible than chance, as claimed.'
+      : !stable
+        ? 'the total itself is not stable across seeds (coefficient of variation above 10%), against the claim.'
+        : 'the same units are active across seeds, against the claim.');
+  return { id: 3, claim, verdict, sentence };
+}
+
+export interface KOneAblation {
+  /** VAE (closed-form KL) vs VAE with sampled KL: same objective in expectation, different estimator. */
+  closedVsSampled: ModelComparison | null;
+  /** VAE with sampled KL vs IWAE k=1: the same estimator, so these should agree. */
+  sampledVsIwae: ModelComparison | null;
+  closedVsIwae: ModelComparison | null;
+  sentence: string;
+}
+
+/** The study saw VAE k=1 and IWAE k=1 differ and left it open; the sampled-KL VAE tells which estimator explains it. */
+export function kOneAblation(rows: readonly RunRow[], metric: ModelComparison['metric'] = 'nll'): KOneAblation {
+  const closedVsSampled = pairedModelComparison(rows, 'vae', 'vae-sampled-kl', 1, metric);
+  const sampledVsIwae = pairedModelComparison(rows, 'vae-sampled-kl', 'iwae', 1, metric);
+  const closedVsIwae = pairedModelComparison(rows, 'vae', 'iwae', 1, metric);
+  let sentence: string;
+  if (!closedVsSampled || !sampledVsIwae) {
+    sentence = 'The sampled-KL runs are missing (run the grid with --extras) or unpaired, so the ablation cannot be read.';
+  } else {
+    const pCS = closedVsSampled.test.wilcoxonPValue;
+    const pSI = sampledVsIwae.test.wilcoxonPValue;
+    sentence =
+      `${metric}: VAE ${fmt(closedVsSampled.meanA)}, VAE with sampled KL ${fmt(closedVsSampled.meanB)}, IWAE k=1 ${fmt(sampledVsIwae.meanB)}. ` +
+      `Closed vs sampled KL: ${fmtP(pCS)}; sampled-KL VAE vs IWAE k=1: ${fmtP(pSI)}. ` +
+      (pCS < ALPHA && pSI >= ALPHA
+        ? 'The KL estimator explains the VAE/IWAE difference at k = 1.'
+        : pCS >= ALPHA && pSI >= ALPHA
+          ? 'No significant difference anywhere at this scale.'
+          : 'The KL estimator alone does not explain the difference.');
+  }
+  return { closedVsSampled, sampledVsIwae, closedVsIwae, sentence };
+}

@@ -1,0 +1,106 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RunRow } from '../../lib/analysis/run-table';
+import { summarizeBySetting } from '../../lib/analysis/summaries';
+import { initEffects, pairedModelComparison } from '../../lib/analysis/experiment1';
+import { seedStability } from '../../lib/analysis/experiment2';
+import { claimInitHasMinimalEffect, claimIwaeMoreActiveUnits, claimStableTotalVaryingUnits, kOneAblation } from '../../lib/analysis/claims';
+import { createStream } from '../../lib/random/streams';
+
+const INITS = ['he-normal', 'he-uniform', 'xavier-normal', 'xavier-uniform'];
+const SEEDS = [10, 32, 135, 630, 924];
+
+/** Activity vector with the given units active (A_u = 1) and the rest collapsed (A_u = 1e-4). */
+function activity(active: number[]): number[] {
+  return Array.from({ length: 50 }, (_, u) => (active.includes(u) ? 1 : 1e-4));
+}
+
+function row(model: string, k: number, init: string, seed: number, active: number[], nll = 90): RunRow {
+  return {
+    id: `${model}-k${k}-${init}-s${seed}`,
+    model, k, init, seed, epochs: 3,
+    activeUnitsTrain: active.length, activeUnitsTest: active.length,
+    trainLoss: nll + 2, testLoss: nll + 1, testStudyLoss: nll, testRecon: nll - 20, testKL: 20,
+    nll, finalK: 500, activityTrain: activity(active),
+  };
+}
+
+/** Units 0..n-1 rotated by `shift`, so different seeds pick different units. */
+const units = (n: number, shift: number) => Array.from({ length: n }, (_, i) => (i * 7 + shift) % 50);
+
+function grid(activeCount: (model: string, k: number, init: string, seed: number) => number): RunRow[] {
+  const rows: RunRow[] = [];
+  for (const model of ['vae', 'iwae']) for (const k of [1, 5]) for (const init of INITS) for (const seed of SEEDS) {
+    rows.push(row(model, k, init, seed, units(activeCount(model, k, init, seed), seed)));
+  }
+  return rows;
+}
+
+test('summaries: mean and SE across seeds per (model, k, init) match a direct computation', () => {
+  const rows = grid((model, k, init, seed) => 15 + (seed % 3));
+  const summary = summarizeBySetting(rows);
+  assert.equal(summary.length, 16);
+  const s = summary.find((x) => x.model === 'iwae' && x.k === 5 && x.init === 'he-normal');
+  assert.ok(s);
+  const values = SEEDS.map((seed) => 15 + (seed % 3)); // 16, 17, 15, 15, 15
+  const mean = values.reduce((a, b) => a + b) / 5;
+  const sd = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / 4);
+  assert.ok(Math.abs(s.mean.activeUnitsTrain - mean) < 1e-12);
+  assert.ok(Math.abs(s.se.activeUnitsTrain - sd / Math.sqrt(5)) < 1e-12);
+  assert.equal(s.seeds, 5);
+});
+
+test('claim 1 is supported when IWAE k=5 has more units than VAE k=5 in every pair, and not shown when equal', () => {
+  const more = grid((model, k, init, seed) => (model === 'iwae' && k === 5 ? 22 + (seed % 2) : 19 + (seed % 2)));
+  const c = claimIwaeMoreActiveUnits(more);
+  assert.equal(c.verdict, 'supported');
+  assert.match(c.sentence, /Over 20 pairs/);
+  const same = grid(() => 20);
+  assert.equal(claimIwaeMoreActiveUnits(same).verdict, 'not shown');
+  const fewer = grid((model, k) => (model === 'iwae' && k === 5 ? 15 : 20));
+  assert.equal(claimIwaeMoreActiveUnits(fewer).verdict, 'contradicted');
+});
+
+test('claim 2: an init that changes the count is detected; seed-only noise is not', () => {
+  const noEffect = grid((model, k, init, seed) => 18 + (seed % 4));
+  assert.equal(claimInitHasMinimalEffect(noEffect).verdict, 'supported');
+  const effect = grid((model, k, init, seed) => (init.startsWith('he') ? 25 : 15) + (seed % 2));
+  const c = claimInitHasMinimalEffect(effect);
+  assert.equal(c.verdict, 'contradicted');
+  const effects = initEffects(effect);
+  assert.equal(effects.length, 4);
+  assert.ok(effects.every((e) => e.kruskal.pValue < 0.01 && e.anova.pValue < 0.001));
+});
+
+test('claim 3: stable totals with seed-dependent units are supported; identical units contradict it', () => {
+  const varying = grid(() => 20);
+  const stability = seedStability(varying, createStream(1, 'overlap-null'), { draws: 500 });
+  assert.equal(stability.length, 16);
+  assert.deepEqual(stability[0].counts, [20, 20, 20, 20, 20]);
+  assert.equal(claimStableTotalVaryingUnits(stability).verdict, 'supported');
+
+  const identical: RunRow[] = varying.map((r) => ({ ...r, activityTrain: activity(units(20, 0)) }));
+  const c = claimStableTotalVaryingUnits(seedStability(identical, createStream(1, 'overlap-null'), { draws: 500 }));
+  assert.equal(c.verdict, 'contradicted');
+  assert.match(c.sentence, /16 identical across all seeds/);
+});
+
+test('paired comparison matches by seed and init, never across them', () => {
+  const rows = grid((model, k, init, seed) => (model === 'iwae' ? seed : seed - 1) % 50);
+  const c = pairedModelComparison(rows, 'iwae', 'vae', 5, 'activeUnitsTrain');
+  assert.ok(c);
+  assert.equal(c.test.n, 20);
+  assert.equal(c.test.meanDifference, 1);
+});
+
+test('k=1 ablation says so when the sampled-KL runs are missing, and reads them when present', () => {
+  const rows = grid(() => 20);
+  assert.match(kOneAblation(rows).sentence, /--extras/);
+  const withSampled = rows.concat(
+    INITS.flatMap((init) => SEEDS.map((seed) => row('vae-sampled-kl', 1, init, seed, units(20, seed), 95 + (seed % 3)))),
+  );
+  const ablation = kOneAblation(withSampled.map((r) => (r.model === 'iwae' && r.k === 1 ? { ...r, nll: 95 + (r.seed % 3) } : r)));
+  assert.ok(ablation.closedVsSampled && ablation.sampledVsIwae);
+  assert.equal(ablation.closedVsSampled.test.n, 20);
+  assert.match(ablation.sentence, /The KL estimator explains/);
+});
