@@ -1,7 +1,7 @@
 import { renderFigures, type RenderFormat } from './render';
 import { figureTitle } from './style';
 import type { PlotlyFigure } from './types';
-import { writeFileAtomic } from './pdf';
+import { writeFileAtomic } from '../io/atomic-file';
 
 export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 

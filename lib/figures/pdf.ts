@@ -1,20 +1,6 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { writeFileAtomic } from '../io/atomic-file';
 import { renderFigures } from './render';
 import type { PlotlyFigure } from './types';
-
-/** Writes `bytes` to `path` via a temp file and rename, so a reader never sees half a file. */
-export function writeFileAtomic(path: string, bytes: Buffer | string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-}
 
 export interface ExportOptions {
   /** Where to look for Chromium (CHROME_PATH); defaults to the process environment. */

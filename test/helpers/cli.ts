@@ -18,5 +18,23 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: timeoutMs,
   });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  return { code: result.status, stdout: result.stdout, stderr: withoutTensorFlowBanner(result.stderr) };
 }
+
+/**
+ * TensorFlow 2.21's C++ library prints a start-up banner (absl log lines about oneDNN and CPU features)
+ * on stderr when it loads, whatever TF_CPP_MIN_LOG_LEVEL says. It is not our output, so assertions about
+ * our stderr lines drop exactly those lines and nothing else.
+ */
+export function withoutTensorFlowBanner(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((line) => !TF_BANNER.some((pattern) => pattern.test(line)))
+    .join('\n');
+}
+
+const TF_BANNER = [
+  /^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$/,
+  /^I0000 [\d:. ]+\d+ (port\.cc|cpu_feature_guard\.cc):\d+\] /,
+  /^To enable the following instructions: .* in other operations, rebuild TensorFlow with the appropriate compiler flags\.$/,
+];
