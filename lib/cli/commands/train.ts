@@ -1,0 +1,178 @@
+import type { Command } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { resolve } from 'node:path';
+import { INIT_NAMES, MODEL_NAMES, parseRunConfig, type RunConfig } from '../../config/run-config';
+import { DataFileError } from '../../data/errors';
+import { loadMnist, type MnistData } from '../../data/mnist';
+import { CheckpointError } from '../../training/checkpoint';
+import type { EpochMetrics } from '../../training/metrics';
+import { RunDirError } from '../../training/errors';
+import { UsageError, UserError } from '../errors';
+import { integerAtLeast, oneOf } from '../parse';
+
+const REPO_ROOT = resolve(__dirname, '..', '..', '..');
+const DEFAULT_CACHE_DIR = resolve(REPO_ROOT, 'data', 'mnist');
+
+/** MNIST for a command: --mnist-dir, else $MNIST_DIR, else the usual sources. File problems: one line, exit 1. */
+export async function loadMnistForCli(mnistDir: string | undefined, env: NodeJS.ProcessEnv): Promise<MnistData> {
+  const chosen = mnistDir ?? (env.MNIST_DIR ? env.MNIST_DIR : undefined);
+  try {
+    return await loadMnist({
+      mnistDir: chosen === undefined ? undefined : resolve(chosen),
+      cacheDir: DEFAULT_CACHE_DIR,
+      onProgress: (line) => process.stderr.write(`${line}\n`),
+    });
+  } catch (err) {
+    if (err instanceof DataFileError) throw new UserError(err.message);
+    throw err;
+  }
+}
+
+/** Run-dir and checkpoint problems as one line: a bad directory argument is a usage error (exit 2). */
+export function runDirProblem(err: unknown): never {
+  if (err instanceof RunDirError) throw new UsageError(err.message);
+  if (err instanceof CheckpointError) throw new UserError(err.message);
+  throw err;
+}
+
+/**
+ * Progress on stderr: a cli-progress bar on a terminal; otherwise (logs, CI) nothing per step and one
+ * plain line per epoch.
+ */
+export class ProgressReporter {
+  private readonly bar: SingleBar | null;
+  private started = false;
+
+  constructor(private readonly stream: NodeJS.WriteStream, label: string) {
+    this.bar = stream.isTTY
+      ? new SingleBar({
+          stream,
+          format: `${label} |{bar}| {percentage}% {value}/{total} {detail} eta {eta_formatted}`,
+          hideCursor: true,
+          clearOnComplete: true,
+          etaBuffer: 200,
+        })
+      : null;
+  }
+
+  step(done: number, total: number, detail = ''): void {
+    if (!this.bar) return;
+    if (!this.started) {
+      this.bar.start(total, done, { detail });
+      this.started = true;
+    } else {
+      this.bar.update(done, { detail });
+    }
+  }
+
+  /** A line that survives the bar (written above it on a terminal). */
+  line(text: string): void {
+    if (this.bar && this.started) {
+      this.bar.stop();
+      this.started = false;
+    }
+    this.stream.write(`${text}\n`);
+  }
+
+  stop(): void {
+    if (this.bar && this.started) this.bar.stop();
+    this.started = false;
+  }
+}
+
+export function epochLine(m: EpochMetrics, epochs: number): string {
+  return (
+    `epoch ${m.epoch}/${epochs} lr ${m.learningRate.toExponential(2)} train ${m.trainLoss.toFixed(2)} ` +
+    `test ${m.testLoss.toFixed(2)} active ${m.activeUnitsTrain}/${m.activityTrain.length} (test ${m.activeUnitsTest}) ${m.seconds.toFixed(1)} s`
+  );
+}
+
+interface TrainFlags {
+  model: RunConfig['model'];
+  k: number;
+  init: RunConfig['init'];
+  seed: number;
+  epochs: number;
+  trainSize?: number;
+  testSize?: number;
+  batchSize?: number;
+  binarization?: RunConfig['binarization'];
+  outputBias?: RunConfig['outputBiasInit'];
+  schedule?: RunConfig['optimizer']['schedule'];
+  out: string;
+  json?: boolean;
+  mnistDir?: string;
+}
+
+function configFromFlags(flags: TrainFlags): RunConfig {
+  try {
+    return parseRunConfig({
+      model: flags.model,
+      k: flags.k,
+      init: flags.init,
+      seed: flags.seed,
+      epochs: flags.epochs,
+      ...(flags.trainSize !== undefined && { trainSize: flags.trainSize }),
+      ...(flags.testSize !== undefined && { testSize: flags.testSize }),
+      ...(flags.batchSize !== undefined && { batchSize: flags.batchSize }),
+      ...(flags.binarization !== undefined && { binarization: flags.binarization }),
+      ...(flags.outputBias !== undefined && { outputBiasInit: flags.outputBias }),
+      ...(flags.schedule !== undefined && { optimizer: { schedule: flags.schedule } }),
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+export function registerTrainCommand(program: Command): void {
+  program
+    .command('train')
+    .description('train one VAE/IWAE run; writes config.json, metrics.jsonl and checkpoint.bin under --out (resumes from its checkpoint)')
+    .requiredOption('--model <name>', `objective: ${MODEL_NAMES.join(', ')}`, oneOf(MODEL_NAMES))
+    .requiredOption('--k <n>', 'importance samples per image', integerAtLeast(1))
+    .requiredOption('--init <name>', `weight init: ${INIT_NAMES.join(', ')}`, oneOf(INIT_NAMES))
+    .requiredOption('--seed <n>', 'run seed (all random streams derive from it)', integerAtLeast(0))
+    .requiredOption('--epochs <n>', 'epochs (Burda 3^i schedule per epoch)', integerAtLeast(1))
+    .requiredOption('--out <dir>', 'run directory')
+    .option('--train-size <n>', 'first N training images (default 60000)', integerAtLeast(1))
+    .option('--test-size <n>', 'first N test images for the per-epoch test pass (default 10000)', integerAtLeast(1))
+    .option('--batch-size <n>', 'images per step (default 20)', integerAtLeast(1))
+    .option('--binarization <kind>', 'dynamic (default) or fixed', oneOf(['dynamic', 'fixed'] as const))
+    .option('--output-bias <init>', "decoder output bias: zero (default, the study) or data-mean (Burda)", oneOf(['zero', 'data-mean'] as const))
+    .option('--schedule <name>', 'learning rate: burda (default) or constant', oneOf(['burda', 'constant'] as const))
+    .option('--json', 'print one JSON object {config, epochs, status} on stdout')
+    .option('--mnist-dir <dir>', 'read the MNIST IDX files from this directory (default: $MNIST_DIR, else cache/package)')
+    .action(async (flags: TrainFlags) => {
+      const config = configFromFlags(flags);
+      const out = resolve(flags.out);
+      // Required here, not imported at the top: TensorFlow takes ~1 s to load and other commands never need
+      // it. (require, not import(): bin/iwae.js registers tsx for CommonJS only.)
+      // Data first: a bad MNIST file is then reported before TensorFlow prints its start-up banner.
+      const data = await loadMnistForCli(flags.mnistDir, process.env);
+      const { trainRun } = require('../../training/run') as typeof import('../../training/run');
+      const progress = new ProgressReporter(process.stderr, `${config.model} k=${config.k}`);
+      let result;
+      try {
+        result = await trainRun(config, data, out, {
+          onStep: (step, total) => progress.step(step, total, `epoch ${Math.ceil((step / total) * config.epochs)}/${config.epochs}`),
+          onEpoch: (m) => progress.line(epochLine(m, config.epochs)),
+        });
+      } catch (err) {
+        progress.stop();
+        runDirProblem(err);
+      }
+      progress.stop();
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(result)}\n`);
+      } else {
+        const last = result.epochs[result.epochs.length - 1];
+        const summary = last
+          ? `test loss ${last.testLoss.toFixed(2)} nats, active units ${last.activeUnitsTest}/${last.activityTest.length} (test set)`
+          : 'no epoch finished';
+        process.stdout.write(`${result.status}: ${result.epochs.length}/${config.epochs} epochs, ${summary}; run dir ${out}\n`);
+      }
+      if (result.status === 'failed') {
+        throw new UserError(`training failed: ${result.failure?.message ?? 'unknown cause'} (last good checkpoint kept in ${out})`);
+      }
+    });
+}

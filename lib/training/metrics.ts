@@ -1,0 +1,50 @@
+import type { RunConfig } from '../config/run-config';
+
+/**
+ * One epoch of a run. Losses are per-image means in nats. `…Loss` is the objective that was minimized
+ * (VAE: -ELBO; IWAE: -L_k, the true bound); `…StudyLoss` = `…Recon + …KL` is what the study reported
+ * (identical for the VAEs; for IWAE the self-normalized -sum_i w~_i log w_i, which is <= -L_k).
+ * `…SE` is the standard error of the batch losses, as the study logged it.
+ */
+export interface EpochMetrics {
+  epoch: number;
+  learningRate: number;
+  /** Optimizer steps taken since the start of the run, this epoch included. */
+  steps: number;
+  trainLoss: number;
+  trainLossSE: number;
+  trainRecon: number;
+  trainKL: number;
+  trainStudyLoss: number;
+  testLoss: number;
+  testLossSE: number;
+  testRecon: number;
+  testKL: number;
+  testStudyLoss: number;
+  /** Units with A_u > threshold, A_u = unbiased variance over images of the posterior mean. */
+  activeUnitsTrain: number;
+  activeUnitsTest: number;
+  /** A_u of every latent unit. */
+  activityTrain: number[];
+  activityTest: number[];
+  /** Wall-clock seconds of this epoch (training, test pass and activity pass). */
+  seconds: number;
+}
+
+/** Which part of the objective went non-finite. */
+export type FailureTerm = 'reconstruction' | 'kl' | 'bound';
+
+export interface RunFailure {
+  epoch: number;
+  /** Step within the epoch, 1-based. */
+  step: number;
+  term: FailureTerm;
+  message: string;
+}
+
+export interface RunResult {
+  config: RunConfig;
+  epochs: EpochMetrics[];
+  status: 'completed' | 'failed';
+  failure?: RunFailure;
+}

@@ -1,0 +1,214 @@
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import type { RunConfig } from '../config/run-config';
+import { batchCount, batches } from '../data/batches';
+import { makeBinarizer, type Binarizer } from '../data/binarize';
+import { takeFirst, type MnistData, type MnistSplit } from '../data/mnist';
+import { PIXELS } from '../data/shape';
+import { parameterLayout, type Architecture } from '../model/architecture';
+import { dataMeanOutputBias } from '../model/init';
+import { disposeModel, initModel, modelFromParameters, readParameters, type Model } from '../model/model';
+import { normalNoise } from '../model/noise';
+import { createStream, restoreStream, type RandomStream } from '../random/streams';
+import { FlatAdam } from './adam';
+import { writeFileAtomic } from '../io/atomic-file';
+import { readCheckpoint, writeCheckpoint } from './checkpoint';
+import { datasetActiveUnits, objectivePass, BatchMeans } from './evaluate';
+import type { EpochMetrics, FailureTerm, RunFailure, RunResult } from './metrics';
+import { differenceExceptEpochs, readFailure, readRunConfig, runFiles, RunDirError } from './run-dir';
+import { learningRateAt } from './schedule';
+import { trainStep } from './step';
+
+export type { EpochMetrics, RunFailure, RunResult } from './metrics';
+
+/**
+ * The named streams of a run, all derived from config.seed. Besides the four of the training loop
+ * ('init', 'noise', 'data-order', 'binarization') the test pass has its own order, binarization and
+ * noise, and the training-set activity pass its own binarization, so evaluating never shifts the
+ * training numbers (and a run's training is the same whatever its test size).
+ */
+export const RUN_STREAMS = [
+  'init',
+  'noise',
+  'data-order',
+  'binarization',
+  'test-order',
+  'test-binarization',
+  'test-noise',
+  'activity-binarization',
+] as const;
+type RunStreamName = (typeof RUN_STREAMS)[number];
+type RunStreams = Record<RunStreamName, RandomStream>;
+
+/** Images per batch of the activity pass (encoder only; does not change the result). */
+const ACTIVITY_BATCH = 500;
+
+export interface TrainHooks {
+  /** After each epoch's checkpoint and metrics line are written. */
+  onEpoch?(metrics: EpochMetrics): void;
+  /** After each optimizer step: `step` counts from the start of the run (1-based) up to `total`. */
+  onStep?(step: number, total: number): void;
+}
+
+/**
+ * Trains one run into `runDir` (created if needed). If `runDir` holds a checkpoint of the same run (any
+ * field but `epochs` differing is an error), training resumes from it and produces exactly the numbers
+ * of an uninterrupted run; a finished run returns at once. After every epoch, checkpoint.bin is
+ * replaced atomically and one line is appended to metrics.jsonl. A NaN/Inf loss stops the run with
+ * status 'failed' and a diagnostic (also written to failure.json), keeping the last good checkpoint.
+ */
+export async function trainRun(config: RunConfig, data: MnistData, runDir: string, hooks: TrainHooks = {}): Promise<RunResult> {
+  const files = runFiles(runDir);
+  try {
+    mkdirSync(runDir, { recursive: true });
+  } catch (err) {
+    throw new RunDirError(`cannot create run directory ${runDir} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  const existing = readRunConfig(runDir);
+  if (existing) {
+    const field = differenceExceptEpochs(existing, config);
+    if (field) throw new RunDirError(`${runDir} holds a different run (config field '${field}' differs)`);
+  }
+  const checkpoint = existsSync(files.checkpoint) ? readCheckpoint(files.checkpoint) : null;
+  if (checkpoint && checkpoint.epoch > config.epochs) {
+    throw new RunDirError(`${runDir} already has ${checkpoint.epoch} epochs, more than the ${config.epochs} asked for`);
+  }
+  writeFileAtomic(files.config, `${JSON.stringify(config, null, 2)}\n`);
+
+  const metrics: EpochMetrics[] = checkpoint ? checkpoint.metrics.slice(0, checkpoint.epoch) : [];
+  // The checkpoint is the truth: metrics.jsonl may miss the line of an epoch whose append was cut short.
+  writeFileAtomic(files.metrics, metrics.map((m) => `${JSON.stringify(m)}\n`).join(''));
+  const failure = readFailure(runDir);
+  if (failure) return { config, epochs: metrics, status: 'failed', failure };
+  if (checkpoint && checkpoint.epoch === config.epochs) return { config, epochs: metrics, status: 'completed' };
+
+  const train = takeFirst(data.train, config.trainSize);
+  const test = takeFirst(data.test, config.testSize);
+  const architecture: Architecture = { input: PIXELS, ...config.architecture };
+  const streams = checkpoint ? restoreStreams(checkpoint.streams) : createStreams(config.seed);
+  const model: Model = checkpoint
+    ? modelFromParameters(parameterLayout(checkpoint.architecture), checkpoint.parameters)
+    : initModel(architecture, config.init, streams.init, {
+        outputBias: config.outputBiasInit === 'data-mean' ? dataMeanOutputBias(train.images, train.count, PIXELS) : undefined,
+      });
+  const { beta1, beta2, epsilon } = config.optimizer;
+  const optimizer = new FlatAdam(model.layout.size, { beta1, beta2, epsilon }, checkpoint?.adam);
+  try {
+    const binarizers = makeBinarizers(config, train, test, streams);
+    const perEpoch = batchCount(train.count, config.batchSize);
+    const totalSteps = perEpoch * config.epochs;
+    for (let epoch = (checkpoint?.epoch ?? 0) + 1; epoch <= config.epochs; epoch++) {
+      const started = performance.now();
+      const learningRate = learningRateAt(epoch, config.optimizer.learningRate, config.optimizer.schedule);
+      const loss = new BatchMeans();
+      const reconstruction = new BatchMeans();
+      const kl = new BatchMeans();
+      let step = 0;
+      for (const x of batches(train, { batchSize: config.batchSize, order: streams['data-order'], binarizer: binarizers.train })) {
+        step += 1;
+        const size = x.shape[0];
+        const noise = normalNoise(streams.noise, size, config.k, architecture.latent);
+        const values = trainStep(model, optimizer, config.model, x, noise, learningRate);
+        x.dispose();
+        noise.dispose();
+        if (!values.finite) {
+          const failure = describeFailure(epoch, step, values);
+          writeFileAtomic(files.failure, `${JSON.stringify(failure)}\n`);
+          return { config, epochs: metrics, status: 'failed', failure };
+        }
+        loss.add(values.loss, size);
+        reconstruction.add(values.reconstruction, size);
+        kl.add(values.kl, size);
+        hooks.onStep?.((epoch - 1) * perEpoch + step, totalSteps);
+      }
+      const threshold = config.evaluation.activeUnitThreshold;
+      const testPass = objectivePass(model, config.model, config.k, test, streams['test-noise'], {
+        batchSize: config.batchSize,
+        binarizer: binarizers.test,
+        order: streams['test-order'],
+        activeUnitThreshold: threshold,
+      });
+      const trainActivity = datasetActiveUnits(model, train, {
+        batchSize: ACTIVITY_BATCH,
+        binarizer: binarizers.activity,
+        activeUnitThreshold: threshold,
+      });
+      const epochMetrics: EpochMetrics = {
+        epoch,
+        learningRate,
+        steps: optimizer.step,
+        trainLoss: loss.mean,
+        trainLossSE: loss.standardError,
+        trainRecon: reconstruction.mean,
+        trainKL: kl.mean,
+        trainStudyLoss: reconstruction.mean + kl.mean,
+        testLoss: testPass.loss,
+        testLossSE: testPass.lossSE,
+        testRecon: testPass.reconstruction,
+        testKL: testPass.kl,
+        testStudyLoss: testPass.reconstruction + testPass.kl,
+        activeUnitsTrain: trainActivity.count,
+        activeUnitsTest: testPass.activeUnits.count,
+        activityTrain: trainActivity.activity,
+        activityTest: testPass.activeUnits.activity,
+        seconds: (performance.now() - started) / 1000,
+      };
+      metrics.push(epochMetrics);
+      writeCheckpoint(files.checkpoint, {
+        epoch,
+        architecture: model.layout.architecture,
+        parameters: readParameters(model),
+        adam: optimizer.state(),
+        streams: Object.fromEntries(RUN_STREAMS.map((name) => [name, streams[name].state()])),
+        metrics,
+      });
+      appendFileSync(files.metrics, `${JSON.stringify(epochMetrics)}\n`);
+      hooks.onEpoch?.(epochMetrics);
+      // Let other work (signals, progress output) run between epochs.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return { config, epochs: metrics, status: 'completed' };
+  } finally {
+    optimizer.dispose();
+    disposeModel(model);
+  }
+}
+
+function createStreams(seed: number): RunStreams {
+  return Object.fromEntries(RUN_STREAMS.map((name) => [name, createStream(seed, name)])) as RunStreams;
+}
+
+function restoreStreams(states: Record<string, ReturnType<RandomStream['state']>>): RunStreams {
+  return Object.fromEntries(
+    RUN_STREAMS.map((name) => {
+      const state = states[name];
+      if (!state) throw new RunDirError(`checkpoint has no state for stream '${name}'`);
+      return [name, restoreStream(name, state)];
+    }),
+  ) as RunStreams;
+}
+
+/**
+ * Dynamic: each binarizer draws from its (checkpointed) stream. Fixed: the one sample per image is made
+ * from a fresh stream of the seed, so it is the same on every (re)start and needs no checkpointing.
+ */
+function makeBinarizers(config: RunConfig, train: MnistSplit, test: MnistSplit, streams: RunStreams) {
+  if (config.binarization === 'dynamic') {
+    return {
+      train: { kind: 'dynamic', stream: streams.binarization } as Binarizer,
+      test: { kind: 'dynamic', stream: streams['test-binarization'] } as Binarizer,
+      activity: { kind: 'dynamic', stream: streams['activity-binarization'] } as Binarizer,
+    };
+  }
+  const trainBits = makeBinarizer('fixed', train, createStream(config.seed, 'binarization'));
+  return {
+    train: trainBits,
+    test: makeBinarizer('fixed', test, createStream(config.seed, 'test-binarization')),
+    activity: trainBits,
+  };
+}
+
+function describeFailure(epoch: number, step: number, values: { loss: number; reconstruction: number; kl: number }): RunFailure {
+  const term: FailureTerm = !Number.isFinite(values.reconstruction) ? 'reconstruction' : !Number.isFinite(values.kl) ? 'kl' : 'bound';
+  const value = term === 'reconstruction' ? values.reconstruction : term === 'kl' ? values.kl : values.loss;
+  return { epoch, step, term, message: `non-finite ${term} term (${value}) at epoch ${epoch}, step ${step}` };
+}

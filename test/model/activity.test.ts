@@ -1,0 +1,62 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-node';
+import type { MnistSplit } from '../../lib/data/mnist';
+import { ActivityAccumulator, activeUnitsOf } from '../../lib/model/activity';
+import { posteriorMeans } from '../../lib/model/estimators';
+import { disposeModel, initModel } from '../../lib/model/model';
+import { createStream } from '../../lib/random/streams';
+import { datasetActiveUnits } from '../../lib/training/evaluate';
+
+function twoPassVariance(rows: number[][], unit: number): number {
+  const n = rows.length;
+  const mean = rows.reduce((s, r) => s + r[unit], 0) / n;
+  return rows.reduce((s, r) => s + (r[unit] - mean) ** 2, 0) / (n - 1);
+}
+
+test('streamed A_u (uneven batches) equals the unbiased two-pass variance of the posterior means', () => {
+  const stream = createStream(1, 'activity');
+  const units = 4;
+  // Unit scales from tiny to large, with a large common offset (where naive sum-of-squares fails).
+  const scales = [1e-3, 0.05, 1, 30];
+  const rows = Array.from({ length: 1003 }, () => scales.map((s) => 1000 + s * (stream.uniform() - 0.5)));
+  const accumulator = new ActivityAccumulator(units);
+  let start = 0;
+  for (const size of [1, 500, 2, 0, 497, 3]) {
+    accumulator.add(rows.slice(start, start + size).flat(), size);
+    start += size;
+  }
+  assert.equal(accumulator.samples, 1003);
+  accumulator.activity().forEach((a, u) => {
+    const expected = twoPassVariance(rows, u);
+    assert.ok(Math.abs(a - expected) <= 1e-9 * expected + 1e-12, `unit ${u}: ${a} vs ${expected}`);
+  });
+  const active = activeUnitsOf(accumulator.activity(), 1e-2);
+  assert.equal(active.count, 2, 'units with variance 0.05^2/12 and 1e-6/12 are inactive, the others active');
+});
+
+test('datasetActiveUnits over a split equals the variance of all posterior means computed at once', () => {
+  const count = 130;
+  const stream = createStream(2, 'images');
+  // Only 0 and 255 bytes: every binarization gives the same bits, so both paths see identical inputs.
+  const images = Uint8Array.from({ length: count * 784 }, () => (stream.uniform() < 0.2 ? 255 : 0));
+  const split: MnistSplit = { images, labels: new Uint8Array(count), count };
+  const model = initModel({ input: 784, hidden: [32], latent: 6 }, 'he-normal', createStream(3, 'init'));
+  const before = tf.memory().numTensors;
+  const streamed = datasetActiveUnits(model, split, {
+    batchSize: 17,
+    binarizer: { kind: 'dynamic', stream: createStream(4, 'binarization') },
+    activeUnitThreshold: 1e-2,
+  });
+  assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
+  const x = tf.tensor2d(Float32Array.from(images, (b) => b / 255), [count, 784]);
+  const means = posteriorMeans(model, x).arraySync();
+  x.dispose();
+  assert.equal(streamed.activity.length, 6);
+  streamed.activity.forEach((a, u) => {
+    const expected = twoPassVariance(means, u);
+    assert.ok(Math.abs(a - expected) <= 1e-6 * expected, `unit ${u}: ${a} vs ${expected}`);
+  });
+  assert.equal(streamed.count, streamed.activity.filter((a) => a > 1e-2).length);
+  disposeModel(model);
+});
