@@ -1,0 +1,337 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { RunConfig } from '../config/run-config';
+import { loadMnist } from '../data/mnist';
+import { clearLockOfDeadProcess, isLockStale, readLock, type LockOwner } from './lock';
+import { readRunOutcome, runDirPath, runFile, type RunFailure, type RunOutcome } from './run-dir';
+import type { FromWorker, ToWorker, WorkerSetup } from './worker-protocol';
+
+export interface GridRunSpec {
+  id: string;
+  config: RunConfig;
+}
+
+export interface RunGridOptions {
+  runs: readonly GridRunSpec[];
+  resultsDir: string;
+  /** Worker processes (each loads MNIST once and takes runs one at a time). */
+  workers: number;
+  /** Redo runs whose recorded outcome is 'failed' (only failures recorded before this call started). */
+  retryFailed?: boolean;
+  mnist: WorkerSetup;
+  /** Extra environment variables for the workers. */
+  workerEnv?: NodeJS.ProcessEnv;
+  onEvent?: (event: GridEvent) => void;
+  /** Abort = stop claiming, stop the workers (their runs keep their checkpoints), resolve as interrupted. */
+  signal?: AbortSignal;
+  /** How often to look at runs held by other processes (default 2 s). */
+  pollMs?: number;
+  /** After asking workers to stop, how long before they are killed (default 5 s). */
+  stopGraceMs?: number;
+}
+
+export type GridEvent =
+  | { type: 'start'; total: number; alreadyDone: number; toRun: number; workers: number }
+  | { type: 'progress'; id: string; phase: 'training' | 'evaluation'; epoch: number; epochs: number; done: number; total: number }
+  | { type: 'run-done'; id: string; by: 'this-grid' | 'elsewhere'; status: 'completed' | 'failed'; failure?: RunFailure; seconds?: number; done: number; total: number }
+  | { type: 'run-error'; id: string; message: string; done: number; total: number }
+  | { type: 'waiting'; id: string; holder: LockOwner | null }
+  | { type: 'stopping'; reason: string };
+
+export interface GridSummary {
+  total: number;
+  /** Runs whose outcome is 'completed' at the end (whoever ran them). */
+  completed: string[];
+  /** Runs whose outcome is 'failed' (NaN/Inf) at the end, with trainRun's diagnostic. */
+  failed: Array<{ id: string; failure: RunFailure }>;
+  /** Runs that hit an exception or lost their worker: no outcome recorded, a later grid tries them again. */
+  errors: Array<{ id: string; message: string }>;
+  /** Runs this call brought to an outcome. */
+  ranNow: string[];
+  /** Runs without an outcome at the end (interrupted, errors). */
+  unfinished: string[];
+  interrupted: boolean;
+  seconds: number;
+}
+
+const WORKER_MODULE = join(__dirname, 'grid-worker.ts');
+/** Replacement workers allowed per worker slot when workers die unexpectedly (e.g. out of memory). */
+const CRASH_BUDGET_PER_WORKER = 2;
+
+interface WorkerSlot {
+  child: ChildProcess;
+  ready: boolean;
+  current: string | null;
+  exited: boolean;
+}
+
+/**
+ * Runs a grid with `workers` child processes. Each run is claimed by a lock in its directory, so any
+ * number of grid processes (on one or several hosts) can share a results directory: a run is executed
+ * by one of them only, a run with an outcome is never redone, and runs held by another process are
+ * waited for (and taken over if that process dies). Resolves when every run has an outcome, or on abort.
+ */
+export function runGrid(options: RunGridOptions): Promise<GridSummary> {
+  return new GridScheduler(options).start();
+}
+
+class GridScheduler {
+  private readonly startedMs = performance.now();
+  private readonly startedIso = new Date().toISOString();
+  private readonly byId: Map<string, GridRunSpec>;
+  private readonly pending: string[] = [];
+  private readonly waiting = new Set<string>();
+  private readonly resolved = new Set<string>();
+  private readonly errors: Array<{ id: string; message: string }> = [];
+  private readonly ranNow: string[] = [];
+  private readonly slots: WorkerSlot[] = [];
+  private crashesLeft: number;
+  private stopping = false;
+  private interrupted = false;
+  private fatal: Error | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private killTimer: NodeJS.Timeout | null = null;
+  private setup: WorkerSetup | null = null;
+  private settle!: { resolve: (s: GridSummary) => void; reject: (e: Error) => void };
+
+  constructor(private readonly options: RunGridOptions) {
+    this.byId = new Map(options.runs.map((run) => [run.id, run]));
+    this.crashesLeft = CRASH_BUDGET_PER_WORKER * Math.max(1, options.workers);
+  }
+
+  async start(): Promise<GridSummary> {
+    if (this.options.signal?.aborted) return this.summary(true);
+    for (const run of this.byId.values()) {
+      if (this.needsWork(readRunOutcome(runDirPath(this.options.resultsDir, run.id)))) this.pending.push(run.id);
+      else this.resolved.add(run.id);
+    }
+    const workers = Math.min(this.options.workers, this.pending.length);
+    this.emit({ type: 'start', total: this.byId.size, alreadyDone: this.resolved.size, toRun: this.pending.length, workers });
+    if (this.pending.length === 0) return this.summary(false);
+    // Load (and if needed download) MNIST once here, so workers only read local files and a data problem
+    // is reported once, before any worker starts.
+    const data = await loadMnist({ mnistDir: this.options.mnist.mnistDir, cacheDir: this.options.mnist.mnistCacheDir });
+    this.setup = { mnistDir: data.dir, mnistCacheDir: this.options.mnist.mnistCacheDir };
+    if (this.options.signal?.aborted) return this.summary(true);
+    return new Promise<GridSummary>((resolve, reject) => {
+      this.settle = { resolve, reject };
+      this.options.signal?.addEventListener('abort', () => this.stop(String(this.options.signal?.reason ?? 'aborted')), { once: true });
+      for (let i = 0; i < workers; i++) this.spawnWorker();
+    });
+  }
+
+  /** A run needs work unless it has an outcome; a failure counts only if not being retried. */
+  private needsWork(outcome: RunOutcome | null): boolean {
+    if (!outcome) return true;
+    if (outcome.status === 'completed') return false;
+    return Boolean(this.options.retryFailed) && outcome.finishedTime < this.startedIso;
+  }
+
+  private spawnWorker(): void {
+    const child = fork(WORKER_MODULE, [], {
+      execArgv: ['--require', require.resolve('tsx/cjs')],
+      env: { ...process.env, ...this.options.workerEnv },
+      // The worker's stdout goes to our stderr: stdout is kept for the grid's own report.
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    });
+    child.stdout?.pipe(process.stderr, { end: false });
+    const slot: WorkerSlot = { child, ready: false, current: null, exited: false };
+    this.slots.push(slot);
+    child.on('message', (message: FromWorker) => this.onMessage(slot, message));
+    child.on('exit', (code, signal) => this.onExit(slot, code, signal));
+    child.on('error', () => undefined); // send() after exit; the 'exit' handler deals with it
+    this.send(slot, { type: 'setup', setup: this.setup! });
+  }
+
+  private send(slot: WorkerSlot, message: ToWorker): void {
+    if (!slot.exited && slot.child.connected) slot.child.send(message);
+  }
+
+  private onMessage(slot: WorkerSlot, message: FromWorker): void {
+    switch (message.type) {
+      case 'ready':
+        slot.ready = true;
+        break;
+      case 'setup-failed':
+        this.fail(new Error(message.message));
+        return;
+      case 'progress':
+        this.emit(message);
+        return;
+      case 'busy':
+        slot.current = null;
+        this.waiting.add(message.id);
+        this.emit({ type: 'waiting', id: message.id, holder: message.holder });
+        break;
+      case 'skipped':
+        slot.current = null;
+        this.resolve(message.id, 'elsewhere', message.status);
+        break;
+      case 'finished':
+        slot.current = null;
+        this.ranNow.push(message.id);
+        this.resolve(message.id, 'this-grid', message.status, message.failure, message.seconds);
+        break;
+      case 'error':
+        slot.current = null;
+        this.resolved.add(message.id);
+        this.errors.push({ id: message.id, message: message.message });
+        this.emit({ type: 'run-error', id: message.id, message: message.message, done: this.resolved.size, total: this.byId.size });
+        break;
+    }
+    this.dispatch();
+  }
+
+  private resolve(id: string, by: 'this-grid' | 'elsewhere', status: 'completed' | 'failed', failure?: RunFailure, seconds?: number): void {
+    this.resolved.add(id);
+    this.waiting.delete(id);
+    this.emit({ type: 'run-done', id, by, status, failure, seconds, done: this.resolved.size, total: this.byId.size });
+  }
+
+  private onExit(slot: WorkerSlot, code: number | null, signal: NodeJS.Signals | null): void {
+    slot.exited = true;
+    const lost = slot.current;
+    slot.current = null;
+    if (lost) clearLockOfDeadProcess(runFile(runDirPath(this.options.resultsDir, lost), 'lock'), slot.child.pid!);
+    if (this.stopping) {
+      this.maybeFinishStopping();
+      return;
+    }
+    if (signal === 'SIGINT' || signal === 'SIGTERM') {
+      // Someone asked the workers to stop (Ctrl-C reaches the whole process group): stop the grid too.
+      this.stop(`worker ${slot.child.pid} was sent ${signal}`);
+      return;
+    }
+    const how = signal ? `signal ${signal}` : `code ${code}`;
+    if (lost) {
+      this.resolved.add(lost);
+      this.errors.push({ id: lost, message: `its worker died (${how})` });
+      this.emit({ type: 'run-error', id: lost, message: `its worker died (${how})`, done: this.resolved.size, total: this.byId.size });
+    }
+    const workLeft = this.pending.length > 0 || this.waiting.size > 0;
+    if (workLeft && this.crashesLeft > 0) {
+      this.crashesLeft -= 1;
+      this.spawnWorker();
+    } else if (workLeft && this.aliveSlots().length === 0) {
+      this.fail(new Error(`grid workers keep dying (last: ${how}); see the messages above`));
+      return;
+    }
+    this.dispatch();
+  }
+
+  private aliveSlots(): WorkerSlot[] {
+    return this.slots.filter((slot) => !slot.exited);
+  }
+
+  /** Gives each idle worker the next run; finishes when nothing is left anywhere. */
+  private dispatch(): void {
+    if (this.stopping) return;
+    for (const slot of this.aliveSlots()) {
+      if (!slot.ready || slot.current !== null) continue;
+      const id = this.pending.shift();
+      if (id === undefined) break;
+      const run = this.byId.get(id)!;
+      slot.current = id;
+      this.send(slot, {
+        type: 'run',
+        id,
+        config: run.config,
+        runDir: runDirPath(this.options.resultsDir, id),
+        retryFailedBefore: this.options.retryFailed ? this.startedIso : null,
+      });
+    }
+    const busy = this.aliveSlots().some((slot) => slot.current !== null);
+    if (this.pending.length === 0 && !busy) {
+      if (this.waiting.size === 0) this.finish();
+      else this.schedulePoll();
+    }
+  }
+
+  /** Runs held by other processes: done there, or free again (their holder died), or still held. */
+  private schedulePoll(): void {
+    if (this.pollTimer) return;
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = null;
+      if (this.stopping) return;
+      for (const id of [...this.waiting]) {
+        const dir = runDirPath(this.options.resultsDir, id);
+        const outcome = readRunOutcome(dir);
+        if (!this.needsWork(outcome) && outcome) {
+          this.resolve(id, 'elsewhere', outcome.status);
+          continue;
+        }
+        const lock = readLock(runFile(dir, 'lock'));
+        if (lock === null || isLockStale(lock)) {
+          this.waiting.delete(id);
+          this.pending.push(id);
+        }
+      }
+      this.dispatch();
+    }, this.options.pollMs ?? 2000);
+  }
+
+  private finish(): void {
+    this.stopping = true;
+    for (const slot of this.aliveSlots()) this.send(slot, { type: 'stop' });
+    this.armKillTimer();
+    this.maybeFinishStopping();
+  }
+
+  /** Abort: no more claims; workers are terminated (their runs resume from the last checkpoint later). */
+  private stop(reason: string): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.interrupted = true;
+    this.emit({ type: 'stopping', reason });
+    for (const slot of this.aliveSlots()) slot.child.kill('SIGTERM');
+    this.armKillTimer();
+    this.maybeFinishStopping();
+  }
+
+  private fail(error: Error): void {
+    this.fatal ??= error;
+    this.stop('error');
+  }
+
+  private armKillTimer(): void {
+    if (this.killTimer) return;
+    this.killTimer = setTimeout(() => {
+      for (const slot of this.aliveSlots()) slot.child.kill('SIGKILL');
+    }, this.options.stopGraceMs ?? 5000);
+    this.killTimer.unref();
+  }
+
+  private maybeFinishStopping(): void {
+    if (this.aliveSlots().length > 0) return;
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    if (this.killTimer) clearTimeout(this.killTimer);
+    if (this.fatal) this.settle.reject(this.fatal);
+    else this.settle.resolve(this.summary(this.interrupted));
+  }
+
+  private summary(interrupted: boolean): GridSummary {
+    const completed: string[] = [];
+    const failed: Array<{ id: string; failure: RunFailure }> = [];
+    const unfinished: string[] = [];
+    for (const id of [...this.byId.keys()].sort()) {
+      const outcome = readRunOutcome(runDirPath(this.options.resultsDir, id));
+      if (outcome?.status === 'completed') completed.push(id);
+      else if (outcome?.status === 'failed') failed.push({ id, failure: outcome.failure });
+      else unfinished.push(id);
+    }
+    return {
+      total: this.byId.size,
+      completed,
+      failed,
+      errors: this.errors,
+      ranNow: this.ranNow,
+      unfinished,
+      interrupted,
+      seconds: (performance.now() - this.startedMs) / 1000,
+    };
+  }
+
+  private emit(event: GridEvent): void {
+    this.options.onEvent?.(event);
+  }
+}

@@ -1,0 +1,96 @@
+import type { InitName, ModelName, RunConfigInput } from '../config/run-config';
+
+/**
+ * Experiment scales, as plain data. Every profile has the study's grid shape (Experiment 1: init x model
+ * x k x seed; Experiment 2: the same runs looked at per seed); they differ in how many of each and in the
+ * run settings (epochs, data size, final evaluation).
+ */
+
+export const PROFILE_NAMES = ['smoke', 'quick', 'paper'] as const;
+export type ProfileName = (typeof PROFILE_NAMES)[number];
+
+/** One block of a grid: every combination of these values. */
+export interface GridAxes {
+  models: readonly ModelName[];
+  ks: readonly number[];
+  inits: readonly InitName[];
+  seeds: readonly number[];
+}
+
+/** The run settings a profile fixes: a RunConfig without the grid axes. */
+export type RunSettings = Omit<RunConfigInput, 'model' | 'k' | 'init' | 'seed'>;
+
+export interface Profile {
+  name: ProfileName;
+  /** For figure titles, e.g. "quick profile: 3 epochs, 4k images". */
+  label: string;
+  settings: RunSettings;
+  /** Experiment 2 must be a subset of Experiment 1's runs (same ids: never trained twice). */
+  experiments: { 1: readonly GridAxes[]; 2: readonly GridAxes[] };
+  /** Runs beyond the study's tables (`--extras`): PyTorch's truncated normal init, VAE with sampled KL. */
+  extras: readonly GridAxes[];
+}
+
+export const STUDY_INITS: readonly InitName[] = ['xavier-uniform', 'xavier-normal', 'he-uniform', 'he-normal'];
+export const STUDY_MODELS: readonly ModelName[] = ['vae', 'iwae'];
+export const STUDY_KS: readonly number[] = [1, 5];
+export const STUDY_SEEDS: readonly number[] = [135, 630, 924, 10, 32];
+
+/** The ablations: truncated normal in the full model x k grid; the sampled-KL VAE where it matters (k = 1). */
+function extrasFor(seeds: readonly number[], inits: readonly InitName[]): GridAxes[] {
+  return [
+    { models: STUDY_MODELS, ks: STUDY_KS, inits: ['truncated-normal'], seeds },
+    { models: ['vae-sampled-kl'], ks: [1], inits, seeds },
+  ];
+}
+
+const SMOKE_AXES: GridAxes = { models: STUDY_MODELS, ks: STUDY_KS, inits: ['he-normal'], seeds: [135, 630] };
+
+const QUICK_SEEDS = STUDY_SEEDS.slice(0, 3);
+const QUICK_AXES: GridAxes = { models: STUDY_MODELS, ks: STUDY_KS, inits: STUDY_INITS, seeds: QUICK_SEEDS };
+
+const PAPER_AXES: GridAxes = { models: STUDY_MODELS, ks: STUDY_KS, inits: STUDY_INITS, seeds: STUDY_SEEDS };
+
+export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
+  // Checks the whole pipeline end to end in well under 2 minutes: 8 tiny runs (numbers are meaningless).
+  smoke: {
+    name: 'smoke',
+    label: 'smoke profile: 2 epochs, 500 images (pipeline check only)',
+    settings: {
+      epochs: 2,
+      trainSize: 500,
+      testSize: 200,
+      evaluation: { imagesEvery: 2, finalK: 50, finalTestSize: 100 },
+    },
+    experiments: { 1: [SMOKE_AXES], 2: [SMOKE_AXES] },
+    extras: extrasFor(SMOKE_AXES.seeds, SMOKE_AXES.inits),
+  },
+  // Every figure of the study at reduced scale; sized so the grid takes ~QUICK_MINUTES with 2 workers.
+  quick: {
+    name: 'quick',
+    label: 'quick profile: 3 epochs, 3k images, 3 seeds',
+    settings: {
+      epochs: 3,
+      trainSize: 3000,
+      testSize: 1000,
+      evaluation: { imagesEvery: 3, finalK: 200, finalTestSize: 250 },
+    },
+    experiments: { 1: [QUICK_AXES], 2: [QUICK_AXES] },
+    extras: extrasFor(QUICK_SEEDS, STUDY_INITS),
+  },
+  // The study: 80 epochs on all 60,000 images, 5 seeds; log-likelihood by L_5000 on the full test set.
+  paper: {
+    name: 'paper',
+    label: 'paper profile: 80 epochs, 60k images, 5 seeds',
+    settings: {
+      epochs: 80,
+      evaluation: { imagesEvery: 10, finalK: 5000, finalTestSize: 10_000 },
+    },
+    experiments: { 1: [PAPER_AXES], 2: [PAPER_AXES] },
+    extras: extrasFor(STUDY_SEEDS, STUDY_INITS),
+  },
+};
+
+export function isProfileName(name: string): name is ProfileName {
+  return (PROFILE_NAMES as readonly string[]).includes(name);
+}

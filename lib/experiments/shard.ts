@@ -1,0 +1,25 @@
+/** `--shard i/n`: the i-th of n disjoint parts of a grid (1-based, like Slurm's `--array=1-n`). */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/** Parses "i/n" with 1 <= i <= n; throws an Error whose message is one line for the user. */
+export function parseShard(text: string): Shard {
+  const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+  if (!match) throw new Error(`expected i/n (e.g. 1/4), got '${text}'`);
+  const index = Number(match[1]);
+  const count = Number(match[2]);
+  if (count < 1) throw new Error(`shard count must be >= 1, got '${text}'`);
+  if (index < 1 || index > count) throw new Error(`shard index must be in 1..${count}, got '${text}'`);
+  return { index, count };
+}
+
+/**
+ * The runs of shard i/n: after sorting by id, every n-th run starting at i-1. Depends only on the set of
+ * ids (not on their order), and round-robin spreads each kind of run (e.g. the slower k = 5) over shards.
+ */
+export function selectShard<T extends { id: string }>(runs: readonly T[], shard: Shard): T[] {
+  const sorted = [...runs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return sorted.filter((_, position) => position % shard.count === shard.index - 1);
+}

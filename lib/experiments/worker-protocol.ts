@@ -1,0 +1,40 @@
+import type { RunConfig } from '../config/run-config';
+import type { LockOwner } from './lock';
+import type { RunFailure } from './run-dir';
+
+/** Messages between `runGrid` (the parent) and its forked grid workers, over the IPC channel. */
+
+/** What a worker needs to start: where MNIST is (loaded once per worker). */
+export interface WorkerSetup {
+  mnistDir?: string;
+  mnistCacheDir: string;
+}
+
+export type ToWorker =
+  | { type: 'setup'; setup: WorkerSetup }
+  | {
+      type: 'run';
+      id: string;
+      config: RunConfig;
+      runDir: string;
+      /** Redo a 'failed' run whose failure was recorded before this time (ISO); null: never redo failures. */
+      retryFailedBefore: string | null;
+    }
+  | { type: 'stop' };
+
+export type RunReport =
+  /** Claimed and executed to an outcome. */
+  | { type: 'finished'; id: string; status: 'completed' | 'failed'; failure?: RunFailure; seconds: number }
+  /** Another process holds the run's lock. */
+  | { type: 'busy'; id: string; holder: LockOwner | null }
+  /** Already has an outcome (found after claiming): nothing to do. */
+  | { type: 'skipped'; id: string; status: 'completed' | 'failed' }
+  /** An exception (a bug, a full disk): the run keeps no outcome, so a later grid tries it again. */
+  | { type: 'error'; id: string; message: string };
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'setup-failed'; message: string }
+  /** Within a run: training steps (`done`/`total` steps) or the final evaluation (images x samples). */
+  | { type: 'progress'; id: string; phase: 'training' | 'evaluation'; epoch: number; epochs: number; done: number; total: number }
+  | RunReport;

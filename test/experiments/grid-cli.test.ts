@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runCli } from '../helpers/cli';
+import { gridRuns } from '../../lib/experiments/grids';
+import { PROFILES } from '../../lib/experiments/profiles';
+
+function assertUsageError(args: string[], pattern: RegExp): void {
+  const r = runCli(args);
+  assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+  assert.equal(r.stdout, '');
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, pattern);
+}
+
+test('bad grid flags: one clear line, exit 2', () => {
+  assertUsageError(['grid', '--profile', 'huge'], /--profile.*expected one of smoke, quick, paper, got 'huge'/);
+  assertUsageError(['grid', '--shard', '3/2'], /--shard.*shard index must be in 1\.\.2/);
+  assertUsageError(['grid', '--shard', 'half'], /--shard.*expected i\/n/);
+  assertUsageError(['grid', '--workers', '0'], /--workers.*must be >= 1/);
+  assertUsageError(['grid', '--experiment', '3'], /--experiment.*expected one of 1, 2, all/);
+  assertUsageError(['grid', '--no-such-flag'], /unknown option '--no-such-flag'/);
+});
+
+test('iwae results on a missing directory: one line, exit 1', () => {
+  const r = runCli(['results', '--results', '/nonexistent/iwae-results']);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+  assert.match(r.stderr, /no results directory at \/nonexistent\/iwae-results/);
+});
+
+test('--list prints the selected runs; the shards of the CLI cover the grid once', () => {
+  const all = runCli(['grid', '--profile', 'paper', '--extras', '--list']);
+  assert.equal(all.code, 0, all.stderr);
+  const ids = all.stdout.trim().split('\n');
+  assert.deepEqual(ids, gridRuns(PROFILES.paper, { extras: true }).map((r) => r.id));
+  const fromShards = [1, 2, 3].flatMap((i) => runCli(['grid', '--profile', 'paper', '--extras', '--list', '--shard', `${i}/3`]).stdout.trim().split('\n'));
+  assert.deepEqual([...fromShards].sort(), ids);
+});

@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gridRuns } from '../../lib/experiments/grids';
+import { PROFILE_NAMES, PROFILES, STUDY_INITS, STUDY_SEEDS } from '../../lib/experiments/profiles';
+
+test('the paper profile is the study: 4 inits x 2 models x k in {1,5} x 5 seeds, 80 epochs on all data', () => {
+  const runs = gridRuns(PROFILES.paper, { experiment: '1' });
+  assert.equal(runs.length, 80);
+  const combos = new Set(runs.map((r) => `${r.config.init}/${r.config.model}/${r.config.k}/${r.config.seed}`));
+  assert.equal(combos.size, 80);
+  for (const run of runs) {
+    assert.ok(STUDY_INITS.includes(run.config.init));
+    assert.ok(STUDY_SEEDS.includes(run.config.seed));
+    assert.equal(run.config.epochs, 80);
+    assert.equal(run.config.trainSize, 60_000);
+    assert.equal(run.config.testSize, 10_000);
+    assert.equal(run.config.evaluation.finalK, 5000);
+    assert.equal(run.config.evaluation.finalTestSize, 10_000);
+  }
+});
+
+test('experiment 2 is the same runs as experiment 1 (shared ids, never trained twice)', () => {
+  for (const name of PROFILE_NAMES) {
+    const one = gridRuns(PROFILES[name], { experiment: '1' }).map((r) => r.id);
+    const two = gridRuns(PROFILES[name], { experiment: '2' }).map((r) => r.id);
+    const all = gridRuns(PROFILES[name], { experiment: 'all' });
+    assert.ok(two.every((id) => one.includes(id)), `${name}: experiment 2 outside experiment 1`);
+    assert.deepEqual(all.map((r) => r.id), one, name);
+    assert.ok(all.filter((r) => two.includes(r.id)).every((r) => r.parts.includes('experiment-1') && r.parts.includes('experiment-2')));
+  }
+});
+
+test('extras add truncated-normal and sampled-KL runs, only when asked', () => {
+  const plain = gridRuns(PROFILES.paper);
+  const extras = gridRuns(PROFILES.paper, { extras: true });
+  assert.ok(plain.every((r) => r.config.init !== 'truncated-normal' && r.config.model !== 'vae-sampled-kl'));
+  const added = extras.filter((r) => r.parts.includes('extras'));
+  assert.equal(added.filter((r) => r.config.init === 'truncated-normal').length, 20);
+  assert.equal(added.filter((r) => r.config.model === 'vae-sampled-kl').length, 20);
+  assert.equal(extras.length, 120);
+});
+
+test('runs are sorted by id and every profile has a label', () => {
+  for (const name of PROFILE_NAMES) {
+    const ids = gridRuns(PROFILES[name], { extras: true }).map((r) => r.id);
+    assert.deepEqual(ids, [...ids].sort());
+    assert.match(PROFILES[name].label, new RegExp(`^${name} profile: `));
+  }
+  assert.ok(gridRuns(PROFILES.smoke).length <= 8, 'smoke stays small');
+});

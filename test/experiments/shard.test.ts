@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseShard, selectShard } from '../../lib/experiments/shard';
+import { gridRuns } from '../../lib/experiments/grids';
+import { PROFILES } from '../../lib/experiments/profiles';
+
+const grid = gridRuns(PROFILES.paper, { experiment: 'all', extras: true });
+
+test('the shards i/n of a grid are disjoint and together are the grid', () => {
+  for (const count of [1, 2, 3, 7, grid.length, grid.length + 5]) {
+    const seen = new Map<string, number>();
+    for (let index = 1; index <= count; index++) {
+      for (const run of selectShard(grid, { index, count })) seen.set(run.id, (seen.get(run.id) ?? 0) + 1);
+    }
+    assert.deepEqual([...seen.keys()].sort(), grid.map((r) => r.id).sort(), `n=${count}`);
+    assert.ok([...seen.values()].every((times) => times === 1), `n=${count}: a run in two shards`);
+  }
+});
+
+test('a shard depends only on the set of runs, not on their order', () => {
+  const reversed = [...grid].reverse();
+  for (let index = 1; index <= 4; index++) {
+    assert.deepEqual(selectShard(reversed, { index, count: 4 }).map((r) => r.id), selectShard(grid, { index, count: 4 }).map((r) => r.id));
+  }
+  const sizes = [1, 2, 3, 4].map((index) => selectShard(grid, { index, count: 4 }).length);
+  assert.ok(Math.max(...sizes) - Math.min(...sizes) <= 1, `balanced: ${sizes}`);
+});
+
+test('shard specs: i/n with 1 <= i <= n, anything else is refused with a message', () => {
+  assert.deepEqual(parseShard('2/5'), { index: 2, count: 5 });
+  assert.deepEqual(parseShard('1/1'), { index: 1, count: 1 });
+  for (const bad of ['3/2', '0/2', '1/0', '2', 'a/b', '-1/2', '1/2/3', '']) {
+    assert.throws(() => parseShard(bad), /shard|expected i\/n/, bad);
+  }
+});
