@@ -68,6 +68,15 @@ export function claimInitHasMinimalEffect(rows: readonly RunRow[]): ClaimCheck {
 export function claimStableTotalVaryingUnits(stability: readonly SeedStability[]): ClaimCheck {
   const claim = 'The total number of active dimensions is stable across seeds, while which dimensions are active varies.';
   if (stability.length === 0) return { id: 3, claim, verdict: 'not shown', sentence: 'No setting was run with several seeds.' };
+  // Where every unit is active (early in training), any two sets are identical by necessity: no evidence either way.
+  const informative = stability.filter((s) => s.overlap.expectedUnderNull < 0.999);
+  if (informative.length === 0) {
+    return { id: 3, claim, verdict: 'not shown', sentence: 'All units are active in every run, so which units are active cannot vary: train longer.' };
+  }
+  return judgeStability(claim, informative);
+}
+
+function judgeStability(claim: string, stability: readonly SeedStability[]): ClaimCheck {
   const cvs = stability.map((s) => (s.count.mean > 0 ? (s.count.se * Math.sqrt(s.count.n)) / s.count.mean : 0));
   const meanCv = meanAndStandardError(cvs).mean;
   const jaccards = stability.map((s) => s.overlap.observed);

@@ -1,9 +1,15 @@
 import { Command, CommanderError } from 'commander';
 import { UserError } from './errors';
 import { registerEnvCommand } from './commands/env';
+import { registerDataCommand } from './commands/data';
+import { registerTrainCommand } from './commands/train';
+import { registerEvalCommand } from './commands/eval';
+import { registerGridCommand } from './commands/grid';
+import { registerResultsCommand } from './commands/results';
+import { registerReportCommand } from './commands/report';
 
 /** Each later capability adds its command here: one `register…Command(program)` call per file. */
-const commands: Array<(program: Command) => void> = [registerEnvCommand];
+const commands: Array<(program: Command) => void> = [registerEnvCommand, registerDataCommand, registerTrainCommand, registerEvalCommand, registerGridCommand, registerResultsCommand, registerReportCommand];
 
 export function buildProgram(): Command {
   const program = new Command('iwae')

@@ -12,6 +12,7 @@ import { createStream, restoreStream, type RandomStream } from '../random/stream
 import { FlatAdam } from './adam';
 import { writeFileAtomic } from '../io/atomic-file';
 import { readCheckpoint, writeCheckpoint } from './checkpoint';
+import { isImageEpoch, writeEpochImages, writeEpochSummaries } from './run-artifacts';
 import { datasetActiveUnits, objectivePass, BatchMeans } from './evaluate';
 import type { EpochMetrics, FailureTerm, RunFailure, RunResult } from './metrics';
 import { differenceExceptEpochs, readFailure, readRunConfig, runFiles, RunDirError } from './run-dir';
@@ -53,7 +54,8 @@ export interface TrainHooks {
  * Trains one run into `runDir` (created if needed). If `runDir` holds a checkpoint of the same run (any
  * field but `epochs` differing is an error), training resumes from it and produces exactly the numbers
  * of an uninterrupted run; a finished run returns at once. After every epoch, checkpoint.bin is
- * replaced atomically and one line is appended to metrics.jsonl. A NaN/Inf loss stops the run with
+ * replaced atomically and one line is appended to metrics.jsonl; TensorBoard events go to tensorboard/
+ * and, every `evaluation.imagesEvery` epochs and at the end, reconstruction and prior-sample PNGs to images/. A NaN/Inf loss stops the run with
  * status 'failed' and a diagnostic (also written to failure.json), keeping the last good checkpoint.
  */
 export async function trainRun(config: RunConfig, data: MnistData, runDir: string, hooks: TrainHooks = {}): Promise<RunResult> {
@@ -162,6 +164,11 @@ export async function trainRun(config: RunConfig, data: MnistData, runDir: strin
         metrics,
       });
       appendFileSync(files.metrics, `${JSON.stringify(epochMetrics)}\n`);
+      // Looked-at outputs after the checkpoint: they never feed back into training.
+      writeEpochSummaries(runDir, epochMetrics);
+      if (isImageEpoch(epoch, config.evaluation.imagesEvery, config.epochs)) {
+        await writeEpochImages(model, test, config.seed, epoch, runDir);
+      }
       hooks.onEpoch?.(epochMetrics);
       // Let other work (signals, progress output) run between epochs.
       await new Promise((resolve) => setImmediate(resolve));

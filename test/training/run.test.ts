@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-node';
@@ -164,6 +164,39 @@ test('a NaN stops the run as failed with a diagnostic and keeps the last good ch
     // Asking again reports the recorded failure without training.
     const again = await trainRun(config({ epochs: 2 }), await data(), dir, { onStep: () => assert.fail('trained again') });
     assert.equal(again.status, 'failed');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a run writes TensorBoard events (scalars, activity histogram) and PNG grids on image epochs', async () => {
+  const root = tempDir();
+  try {
+    const dir = join(root, 'run');
+    // tfjs-node's summary writer holds a few resource tensors per log directory for the life of the
+    // process (it caches writers); after the first epoch created it, epochs must not add any.
+    const run = config({ epochs: 3, evaluation: { imagesEvery: 2 } });
+    await assert.rejects(trainRun(run, await data(), dir, { onEpoch: () => { throw new Interrupt('stop'); } }), Interrupt);
+    const tensors = tf.memory().numTensors;
+    await trainRun(run, await data(), dir);
+    assert.equal(tf.memory().numTensors, tensors, 'no tensors left behind by logging');
+    const events = readdirSync(join(dir, 'tensorboard')).filter((f) => f.startsWith('events.out.tfevents'));
+    assert.equal(events.length, 1);
+    const bytes = readFileSync(join(dir, 'tensorboard', events[0]));
+    for (const tag of ['loss/train', 'loss/test', 'active_units/train', 'active_units/test', 'log10_activity/train']) {
+      assert.ok(bytes.includes(Buffer.from(tag)), `event file has ${tag}`);
+    }
+    // Epoch 2 (every 2nd) and epoch 3 (the last); not epoch 1.
+    assert.deepEqual(readdirSync(join(dir, 'images')).sort(), [
+      'prior-samples-epoch-002.png',
+      'prior-samples-epoch-003.png',
+      'reconstructions-epoch-002.png',
+      'reconstructions-epoch-003.png',
+    ]);
+    const png = readFileSync(join(dir, 'images', 'reconstructions-epoch-003.png'));
+    assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    // IHDR: 8 digits wide, two rows (originals, reconstructions) of 28 px.
+    assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [8 * 28, 2 * 28]);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

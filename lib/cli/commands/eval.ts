@@ -1,15 +1,9 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { makeBinarizer } from '../../data/binarize';
 import { takeFirst } from '../../data/mnist';
-import { createStream } from '../../random/streams';
-import type { BoundEstimate } from '../../training/evaluate';
 import { UsageError } from '../errors';
 import { integerAtLeast, integerList } from '../parse';
 import { loadMnistForCli, ProgressReporter, runDirProblem } from './train';
-
-/** Images per batch of the bound estimates: part of how the noise is drawn, so fixed for comparable numbers. */
-const EVAL_BATCH = 100;
 
 interface EvalFlags {
   run: string;
@@ -39,8 +33,9 @@ export function registerEvalCommand(program: Command): void {
       // Required here, not imported at the top: TensorFlow takes ~1 s to load and other commands never need
       // it. (require, not import(): bin/iwae.js registers tsx for CommonJS only.)
       const { loadRun } = require('../../training/load-run') as typeof import('../../training/load-run');
-      const { datasetActiveUnits, datasetBound } = require('../../training/evaluate') as typeof import('../../training/evaluate');
+      const { datasetActiveUnits } = require('../../training/evaluate') as typeof import('../../training/evaluate');
       const { disposeModel } = require('../../model/model') as typeof import('../../model/model');
+      const { boundsOnSplit, evaluationBinarizer } = require('../../training/bounds') as typeof import('../../training/bounds');
       let loaded;
       try {
         loaded = loadRun(runDir);
@@ -53,26 +48,12 @@ export function registerEvalCommand(program: Command): void {
         const testSize = flags.testSize ?? data.test.count;
         if (testSize > data.test.count) throw new UsageError(`--test-size must be <= ${data.test.count}, got ${testSize}`);
         const split = takeFirst(data.test, testSize);
-        // One binarization for every k, so the bounds are compared on identical images.
-        const binarizer = makeBinarizer('fixed', split, createStream(config.seed, 'eval'));
-        const ks = [...new Set(flags.k)].sort((a, b) => a - b);
-        const totalWork = ks.reduce((sum, k) => sum + k, 0) * split.count;
         const progress = new ProgressReporter(process.stderr, 'eval');
-        let workBefore = 0;
-        const estimates: BoundEstimate[] = ks.map((k) => {
-          // Each k its own noise stream: adding a k never changes another k's number.
-          const estimate = datasetBound(model, split, k, createStream(config.seed, `eval-noise-k${k}`), {
-            batchSize: EVAL_BATCH,
-            binarizer,
-            onBatch: (images) => progress.step(workBefore + images * k, totalWork, `k=${k}`),
-          });
-          workBefore += k * split.count;
-          return estimate;
-        });
+        const estimates = boundsOnSplit(model, split, flags.k, config.seed, (done, total, k) => progress.step(done, total, `k=${k}`));
         progress.stop();
         const active = datasetActiveUnits(model, split, {
           batchSize: 500,
-          binarizer,
+          binarizer: evaluationBinarizer(split, config.seed),
           activeUnitThreshold: config.evaluation.activeUnitThreshold,
         });
         const largest = estimates[estimates.length - 1];

@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { gridRuns } from '../../experiments/grids';
+import { PROFILE_NAMES, PROFILES, type ProfileName } from '../../experiments/profiles';
+import { readResults } from '../../experiments/results';
+import { UserError } from '../errors';
+import { oneOf } from '../parse';
+import { loadMnistForCli } from './train';
+
+const REPO_ROOT = resolve(__dirname, '..', '..', '..');
+
+interface ReportFlags {
+  results?: string;
+  figures?: string;
+  tables?: string;
+  profile?: ProfileName;
+  mnistDir?: string;
+}
+
+export function registerReportCommand(program: Command): void {
+  program
+    .command('report')
+    .description("the study's tables (CSV) and figures (vector PDF) from a results directory, without Jupyter")
+    .option('--results <dir>', 'results root (default: <repo>/data/runs)')
+    .option('--figures <dir>', 'where the PDFs go (default: <repo>/figures)')
+    .option('--tables <dir>', 'where the CSV tables go (default: <figures>/tables)')
+    .option('--profile <name>', `only the runs of this profile's grid (${PROFILE_NAMES.join(', ')}), titled with its label`, oneOf(PROFILE_NAMES))
+    .option('--mnist-dir <dir>', 'MNIST files for the sample figures (default: $MNIST_DIR, else the cache/packaged copy)')
+    .action(async (flags: ReportFlags) => {
+      const resultsDir = resolve(flags.results ?? resolve(REPO_ROOT, 'data', 'runs'));
+      if (!existsSync(resultsDir) || !statSync(resultsDir).isDirectory()) throw new UserError(`no results directory at ${resultsDir}`);
+      const profile = flags.profile ? PROFILES[flags.profile] : null;
+      const ids = profile ? gridRuns(profile, { extras: true }).map((r) => r.id) : undefined;
+      const records = readResults(resultsDir, { ids }).filter((r) => r.status === 'completed');
+      if (records.length === 0) {
+        throw new UserError(`no completed runs in ${resultsDir}${profile ? ` for the ${profile.name} profile` : ''}: run \`iwae grid\` first`);
+      }
+      const figuresDir = resolve(flags.figures ?? resolve(REPO_ROOT, 'figures'));
+      const tablesDir = resolve(flags.tables ?? resolve(figuresDir, 'tables'));
+      const data = await loadMnistForCli(flags.mnistDir, process.env);
+      // Required here: analysis and sample figures load TensorFlow, which other commands never need.
+      const { scaleLabel } = require('../../report/study-report') as typeof import('../../report/study-report');
+      const { writeStudyReport } = require('../../report/write-report') as typeof import('../../report/write-report');
+      const label = profile ? profile.label : scaleLabel(records);
+      process.stderr.write(`report: ${records.length} completed runs from ${resultsDir} (${label})\n`);
+      const report = await writeStudyReport(records, { figuresDir, tablesDir, label, data });
+      for (const claim of report.analysis.claims) process.stdout.write(`claim ${claim.id} [${claim.verdict}]: ${claim.sentence}\n`);
+      process.stdout.write(`k=1 ablation: ${report.analysis.ablation.sentence}\n`);
+      process.stdout.write(`${report.tables.length} tables in ${tablesDir}, ${report.figures.length} figures in ${figuresDir}\n`);
+    });
+}

@@ -1,0 +1,38 @@
+import type { MnistData } from '../data/mnist';
+import { runSamples } from '../analysis/samples';
+import type { RunRecord } from '../experiments/results';
+import { modelLabel } from '../analysis/run-table';
+import { imageGridFigure } from '../figures/study-figures';
+import type { PlotlyFigure } from '../figures/types';
+
+/**
+ * The run whose samples the report shows: IWAE k=5 if there is one (the study's better model), else the
+ * first completed run; ties broken by id so the choice is the same on every machine.
+ */
+export function representativeRun(records: readonly RunRecord[]): RunRecord | null {
+  const completed = records.filter((r) => r.status === 'completed' && r.config && r.epochs.length > 0);
+  return completed.find((r) => r.config!.model === 'iwae' && r.config!.k === 5) ?? completed[0] ?? null;
+}
+
+/** Reconstructions, prior samples and latent traversals of the most active units of one run. */
+export function sampleFigures(record: RunRecord, data: MnistData, profileLabel: string): Record<string, PlotlyFigure> {
+  const config = record.config!;
+  const last = record.epochs[record.epochs.length - 1];
+  const s = runSamples(record.dir, data, last.activityTrain, { count: 10, units: 5, seed: config.seed });
+  const who = `${modelLabel(config.model, config.k)}, ${config.init}, seed ${config.seed}, epoch ${last.epoch} · ${profileLabel}`;
+  const pairs = new Float32Array(s.originals.length * 2);
+  pairs.set(s.originals, 0);
+  pairs.set(s.reconstructions, s.originals.length);
+  const units = s.traversals.map((t) => `unit ${t.unit} (A_u ${t.activity.toFixed(2)})`).join(', ');
+  return {
+    'samples-reconstructions': imageGridFigure(pairs, 2 * s.count, s.count, 'Test digits (top) and their reconstructions p(x | z = posterior mean)', who),
+    'samples-prior': imageGridFigure(s.priorSamples, s.count, s.count, 'Samples from the prior: Bernoulli means of p(x | z), z ~ N(0, I)', who),
+    'samples-latent-traversals': imageGridFigure(
+      s.traversalImages,
+      s.traversals.length * s.traversalValues.length,
+      s.traversalValues.length,
+      `Latent traversals of the ${s.traversals.length} most active units (rows), z_u from ${s.traversalValues[0]} to ${s.traversalValues[s.traversalValues.length - 1]}`,
+      `${units}; ${who}`,
+    ),
+  };
+}

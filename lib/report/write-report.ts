@@ -1,0 +1,31 @@
+import { join } from 'node:path';
+import type { MnistData } from '../data/mnist';
+import type { RunRecord } from '../experiments/results';
+import { exportFiguresPdf } from '../figures/pdf';
+import { representativeRun, sampleFigures } from './sample-figures';
+import { analyzeStudy, studyFigures, writeStudyTables, type StudyAnalysis } from './study-report';
+
+export interface WrittenReport {
+  analysis: StudyAnalysis;
+  tables: string[];
+  figures: string[];
+}
+
+/**
+ * The study's tables (CSV) and every figure (vector PDF, one headless Chromium for all) from a set of
+ * runs: what `iwae report` writes and what the notebooks show. `data` is needed for the sample figures
+ * (reconstructions need test digits); without it they are left out.
+ */
+export async function writeStudyReport(
+  records: readonly RunRecord[],
+  options: { figuresDir: string; tablesDir: string; label: string; data?: MnistData; env?: NodeJS.ProcessEnv },
+): Promise<WrittenReport> {
+  const analysis = analyzeStudy(records);
+  const tables = writeStudyTables(analysis, options.tablesDir);
+  const figures = studyFigures(analysis, records, options.label);
+  const sampled = options.data ? representativeRun(records) : null;
+  if (sampled && options.data) Object.assign(figures, sampleFigures(sampled, options.data, options.label));
+  const byPath = Object.fromEntries(Object.entries(figures).map(([stem, figure]) => [join(options.figuresDir, `${stem}.pdf`), figure]));
+  const written = await exportFiguresPdf(byPath, { env: options.env });
+  return { analysis, tables, figures: written };
+}
