@@ -16,6 +16,7 @@ interface ReportFlags {
   tables?: string;
   profile?: ProfileName;
   mnistDir?: string;
+  png?: boolean;
 }
 
 export function registerReportCommand(program: Command): void {
@@ -26,6 +27,7 @@ export function registerReportCommand(program: Command): void {
     .option('--figures <dir>', 'where the PDFs go (default: <repo>/figures)')
     .option('--tables <dir>', 'where the CSV tables go (default: <figures>/tables)')
     .option('--profile <name>', `only the runs of this profile's grid (${PROFILE_NAMES.join(', ')}), titled with its label`, oneOf(PROFILE_NAMES))
+    .option('--png', 'also write each figure as PNG (for the README or slides)')
     .option('--mnist-dir <dir>', 'MNIST files for the sample figures (default: $MNIST_DIR, else the cache/packaged copy)')
     .action(async (flags: ReportFlags) => {
       const resultsDir = resolve(flags.results ?? resolve(REPO_ROOT, 'data', 'runs'));
@@ -44,7 +46,7 @@ export function registerReportCommand(program: Command): void {
       const { writeStudyReport } = require('../../report/write-report') as typeof import('../../report/write-report');
       const label = profile ? profile.label : scaleLabel(records);
       process.stderr.write(`report: ${records.length} completed runs from ${resultsDir} (${label})\n`);
-      const report = await writeStudyReport(records, { figuresDir, tablesDir, label, data });
+      const report = await writeStudyReport(records, { figuresDir, tablesDir, label, data, png: flags.png });
       for (const claim of report.analysis.claims) process.stdout.write(`claim ${claim.id} [${claim.verdict}]: ${claim.sentence}\n`);
       process.stdout.write(`k=1 ablation: ${report.analysis.ablation.sentence}\n`);
       process.stdout.write(`${report.tables.length} tables in ${tablesDir}, ${report.figures.length} figures in ${figuresDir}\n`);

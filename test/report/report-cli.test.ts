@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../helpers/cli';
+import { pdfText } from '../helpers/pdf-text';
+
+const root = mkdtempSync(join(tmpdir(), 'iwae-report-'));
+test.after(() => rmSync(root, { recursive: true, force: true }));
+
+test('iwae report turns a smoke grid into CSV tables, vector PDFs (and PNGs) with computed claim verdicts', async () => {
+  const results = join(root, 'runs');
+  const grid = runCli(['grid', '--profile', 'smoke', '--extras', '--workers', '2', '--results', results], {}, 300_000);
+  assert.equal(grid.code, 0, grid.stderr);
+  const figures = join(root, 'figures');
+  const report = runCli(['report', '--results', results, '--figures', figures, '--profile', 'smoke', '--png'], {}, 300_000);
+  assert.equal(report.code, 0, report.stderr);
+  assert.match(report.stdout, /^claim 1 \[(supported|contradicted|not shown)\]: /m);
+  assert.match(report.stdout, /^claim 3 \[(supported|contradicted|not shown)\]: /m);
+  assert.match(report.stdout, /^k=1 ablation: nll: VAE [\d.]+, VAE with sampled KL [\d.]+, IWAE k=1 [\d.]+/m);
+
+  const pdfs = readdirSync(figures).filter((f) => f.endsWith('.pdf')).sort();
+  for (const stem of ['loss-curves', 'active-units-over-epochs', 'experiment1-active-units-by-init', 'experiment2-activity-heatmap', 'experiment2-jaccard-vs-null', 'activity-histogram', 'k1-ablation', 'samples-reconstructions', 'samples-prior', 'samples-latent-traversals']) {
+    assert.ok(pdfs.includes(`${stem}.pdf`), `${stem}.pdf written`);
+    assert.ok(existsSync(join(figures, `${stem}.png`)), `${stem}.png written`);
+  }
+  const bars = await pdfText(join(figures, 'experiment1-active-units-by-init.pdf'));
+  assert.equal(bars.pages, 1);
+  assert.match(bars.text, /smoke profile/, 'the title names the profile, as vector text');
+  assert.ok(statSync(join(figures, 'loss-curves.pdf')).size > 5_000);
+
+  const tables = readdirSync(join(figures, 'tables')).sort();
+  assert.deepEqual(tables, ['claims.csv', 'experiment2-seed-stability.csv', 'summary-by-setting.csv']);
+  const summary = readFileSync(join(figures, 'tables', 'summary-by-setting.csv'), 'utf8').trim().split('\n');
+  assert.match(summary[0], /^model,k,init,seeds,activeUnitsTrain,activeUnitsTrainSE/);
+  assert.equal(summary.length, 1 + 4, 'one row per (model, k) of the smoke grid: extras stay out of the study table');
+});
+
+test('iwae report on a missing results directory: one line, exit 1', () => {
+  const r = runCli(['report', '--results', join(root, 'nowhere')]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /no results directory at .*nowhere/);
+});
