@@ -72,7 +72,8 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     settings: {
       epochs: 3,
       trainSize: 3000,
-      testSize: 1000,
+      // 1 test image per 6 training images, as in the full data (10,000 : 60,000).
+      testSize: 500,
       evaluation: { imagesEvery: 3, finalK: 200, finalTestSize: 250 },
     },
     experiments: { 1: [QUICK_AXES], 2: [QUICK_AXES] },

@@ -63,6 +63,8 @@ export interface ObjectiveValues {
   reconstruction: tf.Scalar;
   /** VAE: closed form. Sampled-KL VAE: mean_i log q - log p. IWAE: sum_i w~_i (log q - log p). */
   kl: tf.Scalar;
+  /** The loss of each image ([batch]; `loss` is its mean): standard errors over images come from it. */
+  lossPerImage: tf.Tensor1D;
   /** E_q[z|x] of each image (already computed; the test pass accumulates active units from it). */
   posteriorMean: tf.Tensor2D;
 }
@@ -81,22 +83,26 @@ export function objectiveValues(model: ModelName, network: Network, x: tf.Tensor
   switch (model) {
     case 'vae': {
       const reconstruction = tf.mean(reconstructionPerImage) as tf.Scalar;
-      const kl = tf.mean(closedFormKl(terms.posterior)) as tf.Scalar;
-      return { loss: tf.add(reconstruction, kl), reconstruction, kl, posteriorMean };
+      const klPerImage = closedFormKl(terms.posterior);
+      const kl = tf.mean(klPerImage) as tf.Scalar;
+      const lossPerImage = tf.add(reconstructionPerImage, klPerImage) as tf.Tensor1D;
+      return { loss: tf.add(reconstruction, kl), reconstruction, kl, lossPerImage, posteriorMean };
     }
     case 'vae-sampled-kl': {
-      const loss = tf.neg(tf.mean(terms.logWeights)) as tf.Scalar;
+      const lossPerImage = tf.neg(tf.mean(terms.logWeights, 1)) as tf.Tensor1D;
+      const loss = tf.mean(lossPerImage) as tf.Scalar;
       const reconstruction = tf.mean(reconstructionPerImage) as tf.Scalar;
-      return { loss, reconstruction, kl: tf.sub(loss, reconstruction), posteriorMean };
+      return { loss, reconstruction, kl: tf.sub(loss, reconstruction), lossPerImage, posteriorMean };
     }
     case 'iwae': {
-      const loss = tf.neg(tf.mean(importanceBound(terms.logWeights))) as tf.Scalar;
+      const lossPerImage = tf.neg(importanceBound(terms.logWeights)) as tf.Tensor1D;
+      const loss = tf.mean(lossPerImage) as tf.Scalar;
       // Off the loss's gradient path: only reported, so no stop-gradient is needed.
       const normalized = tf.softmax(terms.logWeights);
       const batch = x.shape[0];
       const reconstruction = tf.div(tf.neg(tf.sum(tf.mul(normalized, terms.logLikelihood))), batch) as tf.Scalar;
       const studyLoss = tf.div(tf.neg(tf.sum(tf.mul(normalized, terms.logWeights))), batch) as tf.Scalar;
-      return { loss, reconstruction, kl: tf.sub(studyLoss, reconstruction), posteriorMean };
+      return { loss, reconstruction, kl: tf.sub(studyLoss, reconstruction), lossPerImage, posteriorMean };
     }
   }
 }

@@ -64,22 +64,23 @@ export function objectivePass(
   options: PassOptions,
 ): ObjectivePass {
   const latent = model.layout.architecture.latent;
-  const loss = new BatchMeans();
+  const loss = new ImageMeans();
   const reconstruction = new BatchMeans();
   const kl = new BatchMeans();
   const activity = new ActivityAccumulator(latent);
   for (const x of batches(split, { batchSize: options.batchSize, binarizer: options.binarizer, order: options.order })) {
     const size = x.shape[0];
-    const [values, means] = withNetwork(model, (network) => {
+    const [values, perImage, means] = withNetwork(model, (network) => {
       const o = objectiveValues(objective, network, x, normalNoise(noiseStream, size, k, latent));
-      return [tf.stack([o.loss, o.reconstruction, o.kl]), o.posteriorMean];
+      return [tf.stack([o.reconstruction, o.kl]), o.lossPerImage, o.posteriorMean];
     });
     x.dispose();
-    const [l, r, d] = values.dataSync();
+    const [r, d] = values.dataSync();
+    loss.addAll(perImage.dataSync());
     activity.add(means.dataSync(), size);
     values.dispose();
+    perImage.dispose();
     means.dispose();
-    loss.add(l, size);
     reconstruction.add(r, size);
     kl.add(d, size);
   }
@@ -90,6 +91,31 @@ export function objectivePass(
     kl: kl.mean,
     activeUnits: activeUnitsOf(activity.activity(), options.activeUnitThreshold),
   };
+}
+
+/** Mean of per-image values and its standard error (sample sd / sqrt(images)), streamed. */
+class ImageMeans {
+  private n = 0;
+  private sum = 0;
+  private sumSquares = 0;
+
+  addAll(values: ArrayLike<number>): void {
+    for (let i = 0; i < values.length; i++) {
+      this.sum += values[i];
+      this.sumSquares += values[i] * values[i];
+    }
+    this.n += values.length;
+  }
+
+  get mean(): number {
+    return this.n > 0 ? this.sum / this.n : NaN;
+  }
+
+  get standardError(): number {
+    if (this.n < 2) return 0;
+    const mean = this.sum / this.n;
+    return Math.sqrt(Math.max(0, (this.sumSquares - this.n * mean * mean) / (this.n - 1)) / this.n);
+  }
 }
 
 /** A_u over a whole split, streamed batch by batch (encoder only). */

@@ -11,11 +11,13 @@ export interface EpochMetrics {
   learningRate: number;
   /** Optimizer steps taken since the start of the run, this epoch included. */
   steps: number;
+  /** Mean of the epoch's batch losses (nats per image) and its standard error over batches, as the study logged. */
   trainLoss: number;
   trainLossSE: number;
   trainRecon: number;
   trainKL: number;
   trainStudyLoss: number;
+  /** Mean loss over the test images with the run's objective and k, and its standard error over images. */
   testLoss: number;
   testLossSE: number;
   testRecon: number;
