@@ -72,7 +72,11 @@ def main():
         optimizer.step()
         return loss.item()
 
-    for line in sys.stdin:
+    # readline, not `for line in sys.stdin`: each command must be answered as soon as its line arrives.
+    while True:
+        line = sys.stdin.readline()
+        if not line:
+            break
         cmd = json.loads(line)
         if cmd["cmd"] == "steps":
             ms = []

@@ -7,9 +7,10 @@ import { registerEvalCommand } from './commands/eval';
 import { registerGridCommand } from './commands/grid';
 import { registerResultsCommand } from './commands/results';
 import { registerReportCommand } from './commands/report';
+import { registerBenchCommand } from './commands/bench';
 
 /** Each later capability adds its command here: one `register…Command(program)` call per file. */
-const commands: Array<(program: Command) => void> = [registerEnvCommand, registerDataCommand, registerTrainCommand, registerEvalCommand, registerGridCommand, registerResultsCommand, registerReportCommand];
+const commands: Array<(program: Command) => void> = [registerEnvCommand, registerDataCommand, registerTrainCommand, registerEvalCommand, registerGridCommand, registerResultsCommand, registerReportCommand, registerBenchCommand];
 
 export function buildProgram(): Command {
   const program = new Command('iwae')

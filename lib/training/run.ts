@@ -124,7 +124,7 @@ export async function trainRun(config: RunConfig, data: MnistData, runDir: strin
       }
       const threshold = config.evaluation.activeUnitThreshold;
       const testPass = objectivePass(model, config.model, config.k, test, streams['test-noise'], {
-        batchSize: config.batchSize,
+        batchSize: config.evaluation.testBatchSize,
         binarizer: binarizers.test,
         order: streams['test-order'],
         activeUnitThreshold: threshold,

@@ -72,3 +72,21 @@ test("Burda's schedule: phases of 3^i epochs at lr 10^(-i/7); the study's 80 epo
   assert.equal(learningRateAt(50, 1e-3, 'constant'), 1e-3);
   assert.throws(() => burdaPhase(0), /epoch must be/);
 });
+
+test('FlatAdam (fused ResourceApplyAdam) leaves a tensor holding the old parameters untouched, and leaks nothing', () => {
+  const settings = { beta1: 0.9, beta2: 0.999, epsilon: 1e-4 };
+  const params = tf.variable(tf.tensor1d([1, 2, 3, 4])) as tf.Variable<tf.Rank.R1>;
+  const old = params.clone(); // shares the buffer: the update must copy, not write into it
+  const adam = new FlatAdam(4, settings);
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 3; i++) tf.tidy(() => adam.apply(params, tf.tensor1d([0.1, -0.1, 0.2, 0]), 1e-2));
+  assert.equal(tf.memory().numTensors, before);
+  assert.deepEqual(Array.from(old.dataSync()), [1, 2, 3, 4]);
+  const moved = params.dataSync();
+  assert.ok(moved[0] < 1 && moved[1] > 2 && moved[2] < 3 && moved[3] === 4, Array.from(moved).join(','));
+  const state = adam.state();
+  assert.equal(state.step, 3);
+  assert.ok(state.m[0] > 0 && state.v[0] > 0 && state.m[3] === 0);
+  [params, old].forEach((t) => t.dispose());
+  adam.dispose();
+});

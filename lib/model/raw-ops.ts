@@ -1,0 +1,125 @@
+import * as tf from '@tensorflow/tfjs-node';
+import type { NodeJSKernelBackend } from '@tensorflow/tfjs-node/dist/nodejs_kernel_backend';
+import type { TFEOpAttr } from '@tensorflow/tfjs-node/dist/tfjs_binding';
+
+/**
+ * A few TensorFlow ops called directly through tfjs-node's backend (`executeSingleOutput`, the public
+ * method its own kernels and TensorBoard writer use), where tfjs's kernel for the same math is much
+ * slower at the training step's small shapes (measured on this machine, 2 cores):
+ * - MatMul: tfjs maps every matMul to BatchMatMulV2, which costs ~100 us more per call at these sizes
+ *   (e.g. [20,200] x [200,200]: 136 us vs 35 us); the 2-D MatMul kernel does the same arithmetic.
+ * - TanhGrad: tanh's derivative dy * (1 - y^2) as one kernel instead of three.
+ * - Resource variables and ResourceApplyAdam: the whole Adam update as ONE fused pass over the flat
+ *   parameters (~0.5 ms) instead of 13 elementwise kernels over 425k floats (~1.5-2.4 ms).
+ * Tensors these return are ordinary tfjs tensors (tracked by tf.tidy, disposed as usual); they are not
+ * recorded for autograd, so they are only for hand-written gradients. Only the 'tensorflow' backend has
+ * them: other backends get a clear error.
+ */
+
+function tensorflowBackend(): NodeJSKernelBackend {
+  const backend = tf.backend() as unknown as Partial<NodeJSKernelBackend>;
+  if (tf.getBackend() !== 'tensorflow' || typeof backend.executeSingleOutput !== 'function' || !backend.binding) {
+    throw new Error(`raw TensorFlow ops need tfjs-node's 'tensorflow' backend, not '${tf.getBackend()}'`);
+  }
+  return backend as NodeJSKernelBackend;
+}
+
+function floatType(backend: NodeJSKernelBackend, name: string): TFEOpAttr {
+  return { name, type: backend.binding.TF_ATTR_TYPE, value: backend.binding.TF_FLOAT };
+}
+
+function assertFloat(...tensors: tf.Tensor[]): void {
+  for (const t of tensors) if (t.dtype !== 'float32') throw new TypeError(`expected float32, got ${t.dtype}`);
+}
+
+/** a @ b for 2-D float32 tensors, optionally transposing either (TensorFlow's MatMul). */
+export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
+  assertFloat(a, b);
+  const inner = [transposeA ? a.shape[0] : a.shape[1], transposeB ? b.shape[1] : b.shape[0]];
+  if (inner[0] !== inner[1]) throw new RangeError(`matMul2d: [${a.shape}]${transposeA ? 'ᵀ' : ''} x [${b.shape}]${transposeB ? 'ᵀ' : ''}`);
+  const backend = tensorflowBackend();
+  const attrs: TFEOpAttr[] = [
+    floatType(backend, 'T'),
+    { name: 'transpose_a', type: backend.binding.TF_ATTR_BOOL, value: transposeA },
+    { name: 'transpose_b', type: backend.binding.TF_ATTR_BOOL, value: transposeB },
+  ];
+  return backend.executeSingleOutput('MatMul', attrs, [a, b]) as tf.Tensor2D;
+}
+
+/** dy * (1 - y^2) where y = tanh(x): the gradient through tanh given its output (TensorFlow's TanhGrad). */
+export function tanhGrad<T extends tf.Tensor>(y: T, dy: T): T {
+  assertFloat(y, dy);
+  if (!tf.util.arraysEqual(y.shape, dy.shape)) throw new RangeError(`tanhGrad: [${y.shape}] vs [${dy.shape}]`);
+  const backend = tensorflowBackend();
+  return backend.executeSingleOutput('TanhGrad', [floatType(backend, 'T')], [y, dy]) as T;
+}
+
+/**
+ * A float32 TensorFlow resource variable (what TF2's tf.Variable is). Held by its handle tensor; the
+ * variable is anonymous, so TensorFlow frees it when the handle is disposed.
+ */
+export class ResourceVariable {
+  readonly handle: tf.Tensor;
+
+  constructor(readonly shape: number[], initial?: tf.Tensor) {
+    const backend = tensorflowBackend();
+    // ResourceHandle::ANONYMOUS_NAME: no name in the resource manager; freed with its last handle.
+    const anonymous = 'cd2c89b7-88b7-44c8-ad83-06c2a9158347';
+    this.handle = tf.keep(
+      backend.executeSingleOutput(
+        'VarHandleOp',
+        [
+          { name: 'container', type: backend.binding.TF_ATTR_STRING, value: '' },
+          { name: 'shared_name', type: backend.binding.TF_ATTR_STRING, value: anonymous },
+          floatType(backend, 'dtype'),
+          { name: 'shape', type: backend.binding.TF_ATTR_SHAPE, value: shape },
+        ],
+        [],
+      ),
+    );
+    if (initial) this.assign(initial);
+  }
+
+  /** Makes the variable hold `value`'s buffer (no copy: updates copy on write while `value` lives). */
+  assign(value: tf.Tensor): void {
+    assertFloat(value);
+    if (!tf.util.arraysEqual(value.shape, this.shape)) throw new RangeError(`assign: [${value.shape}] to a [${this.shape}] variable`);
+    const backend = tensorflowBackend();
+    backend.executeMultipleOutputs('AssignVariableOp', [floatType(backend, 'dtype')], [this.handle, value], 0);
+  }
+
+  /** The current value (shares the buffer until the next update, which then copies). */
+  read(): tf.Tensor {
+    const backend = tensorflowBackend();
+    return backend.executeSingleOutput('ReadVariableOp', [floatType(backend, 'dtype')], [this.handle]);
+  }
+
+  dispose(): void {
+    this.handle.dispose();
+  }
+}
+
+/** Adam's scalars for one ResourceApplyAdam call (TensorFlow's formula; see `resourceApplyAdam`). */
+export interface AdamScalars {
+  beta1Power: number;
+  beta2Power: number;
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+}
+
+/**
+ * In place, one fused pass (TensorFlow's ResourceApplyAdam):
+ *   m += (g - m)(1 - beta1); v += (g^2 - v)(1 - beta2)
+ *   var -= learningRate sqrt(1 - beta2Power) / (1 - beta1Power) * m / (sqrt(v) + epsilon)
+ */
+export function resourceApplyAdam(variable: ResourceVariable, m: ResourceVariable, v: ResourceVariable, s: AdamScalars, gradient: tf.Tensor): void {
+  assertFloat(gradient);
+  if (!tf.util.arraysEqual(gradient.shape, variable.shape)) throw new RangeError(`gradient [${gradient.shape}] for a [${variable.shape}] variable`);
+  const backend = tensorflowBackend();
+  tf.tidy(() => {
+    const scalars = [s.beta1Power, s.beta2Power, s.learningRate, s.beta1, s.beta2, s.epsilon].map((value) => tf.scalar(value, 'float32'));
+    backend.executeMultipleOutputs('ResourceApplyAdam', [floatType(backend, 'T')], [variable.handle, m.handle, v.handle, ...scalars, gradient], 0);
+  });
+}
