@@ -242,7 +242,8 @@ export function kOneAblationFigure(rows: readonly RunRow[], ablation: KOneAblati
   const se = (s: { se: number }) => (Number.isFinite(s.se) ? s.se : 0);
   return {
     data: [
-      { type: 'bar', name: 'NLL (−L_k, final)', x: names, y: nll.map((s) => s.mean), error_y: { type: 'data', array: nll.map(se) }, marker: { color: models.map(colorFor) }, xaxis: 'x', yaxis: 'y' },
+      // Points, not bars: the differences are a few nats on top of ~100, which bars from zero would hide.
+      { type: 'scatter', mode: 'markers', name: 'NLL (−L_k, final)', x: names, y: nll.map((s) => s.mean), error_y: { type: 'data', array: nll.map(se) }, marker: { color: models.map(colorFor), size: 12 }, xaxis: 'x', yaxis: 'y' },
       { type: 'bar', name: 'active units', x: names, y: active.map((s) => s.mean), error_y: { type: 'data', array: active.map(se) }, marker: { color: models.map(colorFor), opacity: 0.6 }, xaxis: 'x2', yaxis: 'y2' },
     ],
     layout: {
@@ -253,8 +254,8 @@ export function kOneAblationFigure(rows: readonly RunRow[], ablation: KOneAblati
       xaxis2: axisStyle(),
       yaxis2: axisStyle('active units'),
       showlegend: false,
-      annotations: [{ text: ablation.sentence, xref: 'paper', yref: 'paper', x: 0, y: -0.22, showarrow: false, align: 'left', font: { size: 10 } }],
-      margin: { l: 70, r: 30, t: 80, b: 110 },
+      annotations: [{ text: wrapText(ablation.sentence, 120), xref: 'paper', yref: 'paper', x: 0, y: -0.2, yanchor: 'top', showarrow: false, align: 'left', font: { size: 10 } }],
+      margin: { l: 70, r: 30, t: 80, b: 130 },
       width: 900,
     },
   };
@@ -286,3 +287,18 @@ export function imageGridFigure(images: Float32Array, count: number, columns: nu
   };
 }
 
+/** Breaks `text` into lines of at most `width` characters at spaces (plotly annotations do not wrap). */
+function wrapText(text: string, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) lines.push(line);
+  return lines.join('<br>');
+}

@@ -70,6 +70,11 @@ test('claim 2: an init that changes the count is detected; seed-only noise is no
   const effects = initEffects(effect);
   assert.equal(effects.length, 4);
   assert.ok(effects.every((e) => e.kruskal.pValue < 0.01 && e.anova.pValue < 0.001));
+
+  // Every unit active in every run: no init could differ, so the claim is not shown (not supported).
+  const ceiling = claimInitHasMinimalEffect(grid(() => 50));
+  assert.equal(ceiling.verdict, 'not shown');
+  assert.match(ceiling.sentence, /ceiling/);
 });
 
 test('claim 3: stable totals with seed-dependent units are supported; identical units contradict it', () => {
@@ -83,6 +88,12 @@ test('claim 3: stable totals with seed-dependent units are supported; identical 
   const c = claimStableTotalVaryingUnits(seedStability(identical, createStream(1, 'overlap-null'), { draws: 500 }));
   assert.equal(c.verdict, 'contradicted');
   assert.match(c.sentence, /16 identical across all seeds/);
+
+  // 49 of 50 units active, a different one missing per seed: random sets would overlap as much.
+  const nearlyAll: RunRow[] = varying.map((r) => ({ ...r, activityTrain: activity(units(49, r.seed)) }));
+  const early = claimStableTotalVaryingUnits(seedStability(nearlyAll, createStream(1, 'overlap-null'), { draws: 500 }));
+  assert.equal(early.verdict, 'not shown');
+  assert.match(early.sentence, /cannot vary yet/);
 });
 
 test('paired comparison matches by seed and init, never across them', () => {
