@@ -5,6 +5,10 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 export IWAE_PROFILE="${IWAE_PROFILE:-quick}"
+case "$IWAE_PROFILE" in
+  smoke|quick|paper) ;;
+  *) echo "run: unknown IWAE_PROFILE '$IWAE_PROFILE' (expected smoke, quick or paper)" >&2; exit 2 ;;
+esac
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 start=$(date +%s)
 mkdir -p data/tmp figures
