@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job: executes every notebook headless with nbconvert, in order, keeping outputs in place.
-# IWAE_PROFILE (default quick) selects the experiment scale; finished runs are reused.
+# The main job: trains the profile's grid from the terminal (progress bar, ETA, safe to kill and rerun),
+# then executes every notebook headless with nbconvert, in order, keeping outputs in place. The
+# notebooks find the grid's runs finished and reuse them. IWAE_PROFILE (default quick) selects the scale.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -12,6 +13,15 @@ esac
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 start=$(date +%s)
 mkdir -p data/tmp figures
+# Exit 1 means some runs failed (NaN/Inf, listed above): the notebooks report and leave them out.
+# Anything else (an interrupt, bad data) stops here; rerunning resumes where it stopped.
+echo "[run] training the $IWAE_PROFILE grid (experiments 1 and 2, extras)" >&2
+grid_rc=0
+node bin/iwae.js grid --profile "$IWAE_PROFILE" --extras --results "${IWAE_RESULTS_DIR:-data/runs}" || grid_rc=$?
+if [[ $grid_rc -ne 0 && $grid_rc -ne 1 ]]; then
+  echo "[run] grid stopped (exit $grid_rc); run the same command again to resume" >&2
+  exit "$grid_rc"
+fi
 for nb in notebooks/[0-9][0-9]_*.ipynb; do
   echo "[run] $nb (profile $IWAE_PROFILE)" >&2
   t0=$(date +%s)
