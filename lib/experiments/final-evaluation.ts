@@ -3,7 +3,8 @@ import { makeBinarizer } from '../data/binarize';
 import { takeFirst, type MnistData } from '../data/mnist';
 import type { Model } from '../model/model';
 import { createStream } from '../random/streams';
-import { datasetActiveUnits, datasetBound, type BoundEstimate } from '../training/evaluate';
+import { boundLadder } from '../training/bounds';
+import { datasetActiveUnits } from '../training/evaluate';
 import type { EpochMetrics } from '../training/metrics';
 
 /**
@@ -30,8 +31,8 @@ export interface FinalEvaluation {
   >;
 }
 
-/** Images per batch of the bound estimates: part of how the noise is drawn, so fixed for comparable numbers. */
-const EVAL_BATCH = 100;
+/** Images per batch of the active-unit pass (encoder only; does not change the result). */
+const ACTIVITY_BATCH = 100;
 
 /**
  * Evaluates a trained model. The evaluation images get one binarization from the run's seed (stream
@@ -48,20 +49,16 @@ export function evaluateFinal(
 ): FinalEvaluation {
   const split = takeFirst(data.test, config.evaluation.finalTestSize);
   const binarizer = makeBinarizer('fixed', split, createStream(config.seed, 'final-binarization'));
-  const ks = [...new Set([1, config.k, config.evaluation.finalK])].sort((a, b) => a - b);
-  const totalWork = ks.reduce((sum, k) => sum + k, 0) * split.count;
-  let workBefore = 0;
-  const estimates: BoundEstimate[] = ks.map((k) => {
-    const estimate = datasetBound(model, split, k, createStream(config.seed, `final-noise-k${k}`), {
-      batchSize: EVAL_BATCH,
-      binarizer,
-      onBatch: (images) => onProgress?.(workBefore + images * k, totalWork),
-    });
-    workBefore += k * split.count;
-    return estimate;
-  });
+  const estimates = boundLadder(
+    model,
+    split,
+    [1, config.k, config.evaluation.finalK],
+    binarizer,
+    (k) => createStream(config.seed, `final-noise-k${k}`),
+    onProgress,
+  );
   const active = datasetActiveUnits(model, split, {
-    batchSize: EVAL_BATCH,
+    batchSize: ACTIVITY_BATCH,
     binarizer,
     activeUnitThreshold: config.evaluation.activeUnitThreshold,
   });

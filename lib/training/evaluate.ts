@@ -107,6 +107,10 @@ class ImageMeans {
     this.n += values.length;
   }
 
+  get count(): number {
+    return this.n;
+  }
+
   get mean(): number {
     return this.n > 0 ? this.sum / this.n : NaN;
   }
@@ -151,23 +155,14 @@ export function datasetBound(
   noiseStream: RandomStream,
   options: { batchSize: number; binarizer: Binarizer; maxRows?: number; onBatch?: (done: number, total: number) => void },
 ): BoundEstimate {
-  let sum = 0;
-  let sumSquares = 0;
-  let images = 0;
+  const bound = new ImageMeans();
   for (const x of batches(split, { batchSize: options.batchSize, binarizer: options.binarizer })) {
     try {
-      const bound = importanceBoundPerImage(model, x, k, noiseStream, { maxRows: options.maxRows });
-      for (const value of bound) {
-        sum += value;
-        sumSquares += value * value;
-      }
-      images += bound.length;
+      bound.addAll(importanceBoundPerImage(model, x, k, noiseStream, { maxRows: options.maxRows }));
     } finally {
       x.dispose();
     }
-    options.onBatch?.(images, split.count);
+    options.onBatch?.(bound.count, split.count);
   }
-  const mean = sum / images;
-  const variance = images > 1 ? Math.max(0, (sumSquares - images * mean * mean) / (images - 1)) : 0;
-  return { k, mean, standardError: Math.sqrt(variance / images), images };
+  return { k, mean: bound.mean, standardError: bound.standardError, images: bound.count };
 }

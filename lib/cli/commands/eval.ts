@@ -49,11 +49,16 @@ export function registerEvalCommand(program: Command): void {
         if (testSize > data.test.count) throw new UsageError(`--test-size must be <= ${data.test.count}, got ${testSize}`);
         const split = takeFirst(data.test, testSize);
         const progress = new ProgressReporter(process.stderr, 'eval');
-        const estimates = boundsOnSplit(model, split, flags.k, config.seed, (done, total, k) => progress.step(done, total, `k=${k}`));
+        // One binarization for the bounds and the active-unit pass: both describe the same bits.
+        const binarizer = evaluationBinarizer(split, config.seed);
+        const estimates = boundsOnSplit(model, split, flags.k, config.seed, {
+          binarizer,
+          onProgress: (done, total, k) => progress.step(done, total, `k=${k}`),
+        });
         progress.stop();
         const active = datasetActiveUnits(model, split, {
           batchSize: 500,
-          binarizer: evaluationBinarizer(split, config.seed),
+          binarizer,
           activeUnitThreshold: config.evaluation.activeUnitThreshold,
         });
         const largest = estimates[estimates.length - 1];
