@@ -1,5 +1,5 @@
 import { writeFileAtomic } from '../io/atomic-file';
-import { renderFigures } from './render';
+import { renderFigures, type RenderFormat } from './render';
 import type { PlotlyFigure } from './types';
 
 export interface ExportOptions {
@@ -7,16 +7,33 @@ export interface ExportOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** Exports each figure as a vector PDF (path -> figure), through one headless Chromium. */
-export async function exportFiguresPdf(figures: Record<string, PlotlyFigure>, options: ExportOptions = {}): Promise<string[]> {
-  const paths = Object.keys(figures);
-  const rendered = await renderFigures(paths.map((p) => figures[p]), ['pdf'], options.env ?? process.env);
-  paths.forEach((path, i) => writeFileAtomic(path, rendered[i].pdf as Buffer));
-  return paths;
+/** One figure and where each of its renderings goes (a vector PDF, a PNG, or both). */
+export interface FigureFiles {
+  figure: PlotlyFigure;
+  pdf?: string;
+  png?: string;
+}
+
+const FORMATS: RenderFormat[] = ['pdf', 'png'];
+
+/** Renders every figure through one headless Chromium and writes the requested files; returns their paths. */
+export async function exportFigures(outputs: readonly FigureFiles[], options: ExportOptions = {}): Promise<string[]> {
+  const formats = FORMATS.filter((format) => outputs.some((o) => o[format] !== undefined));
+  const rendered = await renderFigures(outputs.map((o) => o.figure), formats, options.env ?? process.env);
+  const written: string[] = [];
+  outputs.forEach((output, i) => {
+    for (const format of formats) {
+      const path = output[format];
+      if (path === undefined) continue;
+      writeFileAtomic(path, rendered[i][format] as Buffer);
+      written.push(path);
+    }
+  });
+  return written;
 }
 
 /** Exports one figure as a vector PDF at `outPath`. */
 export async function exportFigurePdf(figure: PlotlyFigure, outPath: string, options: ExportOptions = {}): Promise<string> {
-  await exportFiguresPdf({ [outPath]: figure }, options);
+  await exportFigures([{ figure, pdf: outPath }], options);
   return outPath;
 }

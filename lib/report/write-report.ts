@@ -1,8 +1,7 @@
 import { join } from 'node:path';
 import type { MnistData } from '../data/mnist';
 import type { RunRecord } from '../experiments/results';
-import { renderFigures } from '../figures/render';
-import { writeFileAtomic } from '../io/atomic-file';
+import { exportFigures } from '../figures/pdf';
 import { representativeRun, sampleFigures } from './sample-figures';
 import { analyzeStudy, studyFigures, writeStudyTables, type StudyAnalysis } from './study-report';
 
@@ -26,17 +25,14 @@ export async function writeStudyReport(
   const figures = studyFigures(analysis, records, options.label);
   const sampled = options.data ? representativeRun(records) : null;
   if (sampled && options.data) Object.assign(figures, sampleFigures(sampled, options.data, options.label));
-  // One headless Chromium for all; PNGs (optional) for places without a PDF viewer, such as the README.
-  const stems = Object.keys(figures);
-  const formats: Array<'pdf' | 'png'> = options.png ? ['pdf', 'png'] : ['pdf'];
-  const rendered = await renderFigures(stems.map((stem) => figures[stem]), formats, options.env ?? process.env);
-  const written: string[] = [];
-  stems.forEach((stem, i) => {
-    for (const format of formats) {
-      const path = join(options.figuresDir, `${stem}.${format}`);
-      writeFileAtomic(path, rendered[i][format] as Buffer);
-      written.push(path);
-    }
-  });
+  // PNGs (optional) for places without a PDF viewer, such as the README.
+  const written = await exportFigures(
+    Object.entries(figures).map(([stem, figure]) => ({
+      figure,
+      pdf: join(options.figuresDir, `${stem}.pdf`),
+      png: options.png ? join(options.figuresDir, `${stem}.png`) : undefined,
+    })),
+    { env: options.env },
+  );
   return { analysis, tables, figures: written };
 }
