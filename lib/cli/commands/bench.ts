@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
 import { UserError } from '../errors';
 import { integerAtLeast, oneOf } from '../parse';
+import { REPO_ROOT } from '../paths';
 
-const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 const OBJECTIVES = ['iwae', 'vae'] as const;
 
 interface BenchFlags {

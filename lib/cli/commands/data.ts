@@ -1,17 +1,13 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { DataFileError } from '../../data/errors';
-import { loadMnist, type LoadMnistOptions, type MnistData } from '../../data/mnist';
+import type { MnistData } from '../../data/mnist';
 import { meanIntensity } from '../../data/stats';
 import { samplesFigure } from '../../figures/mnist-figures';
 import { exportFigurePdf } from '../../figures/pdf';
 import { permutation, createStream } from '../../random/streams';
-import { UsageError, UserError } from '../errors';
+import { UsageError } from '../errors';
+import { loadMnistForCli } from '../mnist';
 import { integerAtLeast } from '../parse';
-
-const REPO_ROOT = resolve(__dirname, '..', '..', '..');
-/** Downloads land here; git-ignored. */
-const DEFAULT_CACHE_DIR = resolve(REPO_ROOT, 'data', 'mnist');
 
 interface SourceFlags {
   mnistDir?: string;
@@ -19,29 +15,13 @@ interface SourceFlags {
   download: boolean;
 }
 
-/** The edge: flags first, then MNIST_DIR, become explicit `loadMnist` options. */
-function loadOptions(flags: SourceFlags, env: NodeJS.ProcessEnv): LoadMnistOptions {
-  const chosen = flags.mnistDir ?? (env.MNIST_DIR ? env.MNIST_DIR : undefined);
-  return {
-    mnistDir: chosen === undefined ? undefined : resolve(chosen),
-    cacheDir: DEFAULT_CACHE_DIR,
+/** Data file problems: one `iwae: <file>: <problem>` line, exit 1. */
+function load(flags: SourceFlags): Promise<MnistData> {
+  return loadMnistForCli(flags.mnistDir, process.env, {
     verifyChecksums: flags.verify,
     allowDownload: flags.download,
-    onProgress: (line) => process.stderr.write(`${line}\n`),
-  };
-}
-
-/** Data file problems become one `iwae: <file>: <problem>` line, exit 1. */
-async function load(flags: SourceFlags): Promise<MnistData> {
-  try {
-    return await loadMnist(loadOptions(flags, process.env));
-  } catch (err) {
-    if (err instanceof DataFileError) {
-      const hint = err.kind === 'checksum' ? ' (--no-verify loads it anyway)' : '';
-      throw new UserError(`${err.message}${hint}`);
-    }
-    throw err;
-  }
+    checksumHint: ' (--no-verify loads it anyway)',
+  });
 }
 
 function withSourceFlags(command: Command): Command {

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
 import { environmentReport } from '../../env/versions';
+import { REPO_ROOT } from '../paths';
 
-const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 
 export function registerEnvCommand(program: Command): void {
   program

@@ -3,7 +3,9 @@ import { resolve } from 'node:path';
 import { takeFirst } from '../../data/mnist';
 import { UsageError } from '../errors';
 import { integerAtLeast, integerList } from '../parse';
-import { loadMnistForCli, ProgressReporter, runDirProblem } from './train';
+import { loadMnistForCli } from '../mnist';
+import { ProgressReporter } from '../progress';
+import { runDirProblem } from '../run-dir-problem';
 
 interface EvalFlags {
   run: string;

@@ -9,8 +9,8 @@ import { PROFILE_NAMES, PROFILES, type ProfileName } from '../../experiments/pro
 import { parseShard, selectShard, type Shard } from '../../experiments/shard';
 import { UserError } from '../errors';
 import { integerAtLeast, oneOf } from '../parse';
+import { chosenMnistDir, DEFAULT_MNIST_CACHE, DEFAULT_RESULTS_DIR } from '../paths';
 
-const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 
 interface GridFlags {
   profile: ProfileName;
@@ -53,8 +53,7 @@ export function registerGridCommand(program: Command): void {
         for (const run of runs) process.stdout.write(`${run.id}\n`);
         return;
       }
-      const resultsDir = resolve(flags.results ?? resolve(REPO_ROOT, 'data', 'runs'));
-      const mnistDir = flags.mnistDir ?? process.env.MNIST_DIR;
+      const resultsDir = resolve(flags.results ?? DEFAULT_RESULTS_DIR);
       const title = flags.shard ? `${profile.name} shard ${flags.shard.index}/${flags.shard.count}` : profile.name;
       const reporter = createGridReporter(process.stderr, title);
       // Ctrl-C / SIGTERM: stop claiming runs and stop the workers; finished epochs are checkpointed.
@@ -69,7 +68,7 @@ export function registerGridCommand(program: Command): void {
           resultsDir,
           workers: flags.workers ?? availableParallelism(),
           retryFailed: flags.retryFailed,
-          mnist: { mnistDir: mnistDir ? resolve(mnistDir) : undefined, mnistCacheDir: resolve(REPO_ROOT, 'data', 'mnist') },
+          mnist: { mnistDir: chosenMnistDir(flags.mnistDir, process.env), mnistCacheDir: DEFAULT_MNIST_CACHE },
           onEvent: (event) => reporter.onEvent(event),
           signal: controller.signal,
         });

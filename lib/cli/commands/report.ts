@@ -6,9 +6,9 @@ import { PROFILE_NAMES, PROFILES, type ProfileName } from '../../experiments/pro
 import { readResults } from '../../experiments/results';
 import { UserError } from '../errors';
 import { oneOf } from '../parse';
-import { loadMnistForCli } from './train';
+import { loadMnistForCli } from '../mnist';
+import { DEFAULT_FIGURES_DIR, DEFAULT_RESULTS_DIR } from '../paths';
 
-const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 
 interface ReportFlags {
   results?: string;
@@ -30,7 +30,7 @@ export function registerReportCommand(program: Command): void {
     .option('--png', 'also write each figure as PNG (for the README or slides)')
     .option('--mnist-dir <dir>', 'MNIST files for the sample figures (default: $MNIST_DIR, else the cache/packaged copy)')
     .action(async (flags: ReportFlags) => {
-      const resultsDir = resolve(flags.results ?? resolve(REPO_ROOT, 'data', 'runs'));
+      const resultsDir = resolve(flags.results ?? DEFAULT_RESULTS_DIR);
       if (!existsSync(resultsDir) || !statSync(resultsDir).isDirectory()) throw new UserError(`no results directory at ${resultsDir}`);
       const profile = flags.profile ? PROFILES[flags.profile] : null;
       const ids = profile ? gridRuns(profile, { extras: true }).map((r) => r.id) : undefined;
@@ -38,7 +38,7 @@ export function registerReportCommand(program: Command): void {
       if (records.length === 0) {
         throw new UserError(`no completed runs in ${resultsDir}${profile ? ` for the ${profile.name} profile` : ''}: run \`iwae grid\` first`);
       }
-      const figuresDir = resolve(flags.figures ?? resolve(REPO_ROOT, 'figures'));
+      const figuresDir = resolve(flags.figures ?? DEFAULT_FIGURES_DIR);
       const tablesDir = resolve(flags.tables ?? resolve(figuresDir, 'tables'));
       const data = await loadMnistForCli(flags.mnistDir, process.env);
       // Required here: analysis and sample figures load TensorFlow, which other commands never need.

@@ -3,8 +3,8 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readResults, type RunRecord } from '../../experiments/results';
 import { UserError } from '../errors';
+import { DEFAULT_RESULTS_DIR } from '../paths';
 
-const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 
 export function registerResultsCommand(program: Command): void {
   program
@@ -13,7 +13,7 @@ export function registerResultsCommand(program: Command): void {
     .option('--results <dir>', 'results root (default: <repo>/data/runs)')
     .option('--json', 'print one JSON array of {id, config, status, epochs, final}')
     .action((flags: { results?: string; json?: boolean }) => {
-      const dir = resolve(flags.results ?? resolve(REPO_ROOT, 'data', 'runs'));
+      const dir = resolve(flags.results ?? DEFAULT_RESULTS_DIR);
       if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`no results directory at ${dir}`);
       const records = readResults(dir);
       if (flags.json) {

@@ -1,84 +1,12 @@
 import type { Command } from 'commander';
-import { SingleBar } from 'cli-progress';
 import { resolve } from 'node:path';
 import { INIT_NAMES, MODEL_NAMES, parseRunConfig, type RunConfig } from '../../config/run-config';
-import { DataFileError } from '../../data/errors';
-import { loadMnist, type MnistData } from '../../data/mnist';
-import { CheckpointError } from '../../training/checkpoint';
 import type { EpochMetrics } from '../../training/metrics';
-import { RunDirError } from '../../training/errors';
 import { UsageError, UserError } from '../errors';
+import { loadMnistForCli } from '../mnist';
 import { integerAtLeast, oneOf } from '../parse';
-
-const REPO_ROOT = resolve(__dirname, '..', '..', '..');
-const DEFAULT_CACHE_DIR = resolve(REPO_ROOT, 'data', 'mnist');
-
-/** MNIST for a command: --mnist-dir, else $MNIST_DIR, else the usual sources. File problems: one line, exit 1. */
-export async function loadMnistForCli(mnistDir: string | undefined, env: NodeJS.ProcessEnv): Promise<MnistData> {
-  const chosen = mnistDir ?? (env.MNIST_DIR ? env.MNIST_DIR : undefined);
-  try {
-    return await loadMnist({
-      mnistDir: chosen === undefined ? undefined : resolve(chosen),
-      cacheDir: DEFAULT_CACHE_DIR,
-      onProgress: (line) => process.stderr.write(`${line}\n`),
-    });
-  } catch (err) {
-    if (err instanceof DataFileError) throw new UserError(err.message);
-    throw err;
-  }
-}
-
-/** Run-dir and checkpoint problems as one line: a bad directory argument is a usage error (exit 2). */
-export function runDirProblem(err: unknown): never {
-  if (err instanceof RunDirError) throw new UsageError(err.message);
-  if (err instanceof CheckpointError) throw new UserError(err.message);
-  throw err;
-}
-
-/**
- * Progress on stderr: a cli-progress bar on a terminal; otherwise (logs, CI) nothing per step and one
- * plain line per epoch.
- */
-export class ProgressReporter {
-  private readonly bar: SingleBar | null;
-  private started = false;
-
-  constructor(private readonly stream: NodeJS.WriteStream, label: string) {
-    this.bar = stream.isTTY
-      ? new SingleBar({
-          stream,
-          format: `${label} |{bar}| {percentage}% {value}/{total} {detail} eta {eta_formatted}`,
-          hideCursor: true,
-          clearOnComplete: true,
-          etaBuffer: 200,
-        })
-      : null;
-  }
-
-  step(done: number, total: number, detail = ''): void {
-    if (!this.bar) return;
-    if (!this.started) {
-      this.bar.start(total, done, { detail });
-      this.started = true;
-    } else {
-      this.bar.update(done, { detail });
-    }
-  }
-
-  /** A line that survives the bar (written above it on a terminal). */
-  line(text: string): void {
-    if (this.bar && this.started) {
-      this.bar.stop();
-      this.started = false;
-    }
-    this.stream.write(`${text}\n`);
-  }
-
-  stop(): void {
-    if (this.bar && this.started) this.bar.stop();
-    this.started = false;
-  }
-}
+import { ProgressReporter } from '../progress';
+import { runDirProblem } from '../run-dir-problem';
 
 export function epochLine(m: EpochMetrics, epochs: number): string {
   return (
