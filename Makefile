@@ -15,6 +15,7 @@ run: setup
 
 ## Type check + unit tests + notebook smoke tests (Node's test runner).
 test: setup
+	@bash scripts/setup-bench.sh
 	@bash scripts/test.sh
 
 typecheck:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Optional, idempotent: the PyTorch venv (.venv-bench) that `iwae bench` times our training step against
-# (bench/reference.py). Not part of `make setup`: torch CPU is ~200 MB and only the benchmark needs it.
+# Idempotent: the PyTorch venv (.venv-bench) that `iwae bench` times our training step against
+# (bench/reference.py). `make test` runs it (the tests check the references); `make setup` does not:
+# torch CPU is ~200 MB and neither the notebooks nor the grids need it. ~25 s from the wheel mirror.
 # A stamp with the requirements' hash makes a re-run on a ready machine return at once.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

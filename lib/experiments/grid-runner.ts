@@ -5,6 +5,7 @@ import { loadMnist } from '../data/mnist';
 import { clearLockOfDeadProcess, isLockStale, readLock, type LockOwner } from './lock';
 import { readRunOutcome, runDirPath, runFile, type RunFailure, type RunOutcome } from './run-dir';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-protocol';
+import { tensorflowThreadsPerWorker, workerEnvironment } from './worker-threads';
 
 export interface GridRunSpec {
   id: string;
@@ -19,6 +20,13 @@ export interface RunGridOptions {
   /** Redo runs whose recorded outcome is 'failed' (only failures recorded before this call started). */
   retryFailed?: boolean;
   mnist: WorkerSetup;
+  /**
+   * TensorFlow threads per worker (default: the cores shared out among the workers, see
+   * worker-threads.ts). TF_NUM_INTRAOP_THREADS in the environment or in `workerEnv` wins over it.
+   */
+  threadsPerWorker?: number;
+  /** Cores to share out for the default `threadsPerWorker` (callers pass os.availableParallelism(); default 1). */
+  cores?: number;
   /** Extra environment variables for the workers. */
   workerEnv?: NodeJS.ProcessEnv;
   onEvent?: (event: GridEvent) => void;
@@ -120,6 +128,11 @@ class GridScheduler {
     });
   }
 
+  private threadsPerWorker(): number {
+    const { threadsPerWorker, workers, cores } = this.options;
+    return threadsPerWorker ?? tensorflowThreadsPerWorker(workers, cores ?? 1);
+  }
+
   /** A run needs work unless it has an outcome; a failure counts only if not being retried. */
   private needsWork(outcome: RunOutcome | null): boolean {
     if (!outcome) return true;
@@ -130,7 +143,7 @@ class GridScheduler {
   private spawnWorker(): void {
     const child = fork(WORKER_MODULE, [], {
       execArgv: ['--require', require.resolve('tsx/cjs')],
-      env: { ...process.env, ...this.options.workerEnv },
+      env: workerEnvironment(this.threadsPerWorker(), process.env, this.options.workerEnv),
       // The worker's stdout goes to our stderr: stdout is kept for the grid's own report.
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     });

@@ -31,6 +31,7 @@ export async function runProfileGrid(options: ProfileGridOptions): Promise<{ sum
     runs,
     resultsDir: options.resultsDir,
     workers: options.workers ?? availableParallelism(),
+    cores: availableParallelism(),
     mnist: options.mnist,
     onEvent: (event) => {
       const line = describeEvent(event);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-node';
 import type { ModelName } from '../config/run-config';
 import type { Model } from './model';
-import { matMul2d, tanhGrad } from './raw-ops';
+import { matMul2d, rawOps as op, tanhGrad } from './raw-ops';
 
 /**
  * The training step's loss and gradient with a hand-written backward pass: the fast path next to the
@@ -74,14 +74,15 @@ export function fastLossAndGradient(model: Model, objective: ModelName, x: tf.Te
   let values: FastValues = { loss: NaN, reconstruction: NaN, kl: NaN, finite: false };
   const gradient = tf.tidy(() => {
     const { encoder, decoder } = unpackLayers(model);
+    const [half, one, two] = [0.5, 1, 2].map((v) => tf.scalar(v, 'float32'));
 
     // Forward: encoder on the batch, then every sample row of the decoder at once.
     const encoded = mlpForward(encoder, x);
-    const tiled = tf.tile(encoded.output, [k, 1]) as tf.Tensor2D; // row i * batch + b = image b's posterior
-    const [meanTiled, logVarianceTiled] = tf.split(tiled, [latent, latent], 1) as [tf.Tensor2D, tf.Tensor2D];
+    const tiled = op.tile(encoded.output, [k, 1]); // row i * batch + b = image b's posterior
+    const [meanTiled, logVarianceTiled] = op.split(tiled, [latent, latent], 1) as [tf.Tensor2D, tf.Tensor2D];
     const eps = tf.tensor2d(sampleMajor, [rows, latent], 'float32');
-    const spread = tf.mul(tf.exp(tf.mul(logVarianceTiled, 0.5)), eps) as tf.Tensor2D; // std * eps = z - mean
-    const z = tf.add(meanTiled, spread) as tf.Tensor2D;
+    const spread = op.mul(op.exp(op.mul(logVarianceTiled, half)), eps); // std * eps = z - mean
+    const z = op.add(meanTiled, spread);
     const decoded = mlpForward(decoder, z);
     const logits = decoded.output;
     // log p(x|z) = sum_p x l - softplus(l) = sum_p log sigmoid(s l), s = 2x - 1 (+1 on, -1 off): one
@@ -89,11 +90,11 @@ export function fastLossAndGradient(model: Model, objective: ModelName, x: tf.Te
     // [100, 784] here) plus a Sigmoid. log sigmoid(s l) underflows to -Inf only where s l < -87 (a pixel
     // predicted wrong with |logit| > 87); the loss is then not finite and `trainStep` falls back to the
     // autograd path, which computes it exactly.
-    const signs = tf.tile(tf.sub(tf.mul(x, 2), 1), [k, 1]) as tf.Tensor2D;
-    const correct = tf.sigmoid(tf.mul(signs, logits)) as tf.Tensor2D; // p(pixel = its observed value)
-    const logLikelihood = tf.sum(tf.log(correct), 1) as tf.Tensor1D;
+    const signs = op.tile(op.sub(op.mul(x, two), one), [k, 1]);
+    const correct = op.sigmoid(op.mul(signs, logits)); // p(pixel = its observed value)
+    const logLikelihood = op.sum(op.log(correct), 1);
     // sum(logVariance) - |z|^2; log w adds 2 * that / 2 and |eps|^2 / 2 (from JS), see objectives.ts.
-    const priorTerm = objective === 'vae' ? null : (tf.sum(tf.sub(logVarianceTiled, tf.square(z)), 1) as tf.Tensor1D);
+    const priorTerm = objective === 'vae' ? null : op.sum(op.sub(logVarianceTiled, op.square(z)), 1);
     const posterior = objective === 'vae' ? (encoded.output.dataSync() as Float32Array) : null;
 
     const weights = objectiveWeights(objective, {
@@ -110,28 +111,28 @@ export function fastLossAndGradient(model: Model, objective: ModelName, x: tf.Te
 
     // Backward. d loss / d logits = a_n (x - sigmoid(l)) = a_n s (1 - sigmoid(s l)), a_n = d loss / d log p(x|z_n).
     const likelihoodWeight = tf.tensor2d(weights.likelihood, [rows, 1], 'float32');
-    const dLogits = tf.mul(tf.mul(tf.sub(1, correct), signs), likelihoodWeight) as tf.Tensor2D;
+    const dLogits = op.mul(op.mul(signs, op.sub(one, correct)), likelihoodWeight);
     const decoderBack = mlpBackward(decoder, decoded.inputs, dLogits, true);
     let dz = decoderBack.input!;
     let dLogVarianceTiled: tf.Tensor2D;
     if (weights.prior) {
       // The prior/posterior term c_n (sum(logVariance) - |z|^2) / 2: d/dz = -c_n z, d/dlogVariance = c_n / 2.
       const priorWeight = tf.tensor2d(weights.prior, [rows, 1], 'float32');
-      dz = tf.sub(dz, tf.mul(z, priorWeight)) as tf.Tensor2D;
+      dz = op.sub(dz, op.mul(z, priorWeight));
       // z = mean + exp(logVariance / 2) eps: d z / d logVariance = spread / 2.
-      dLogVarianceTiled = tf.mul(tf.add(tf.mul(dz, spread), priorWeight), 0.5) as tf.Tensor2D;
+      dLogVarianceTiled = op.mul(op.add(op.mul(dz, spread), priorWeight), half);
     } else {
-      dLogVarianceTiled = tf.mul(tf.mul(dz, spread), 0.5) as tf.Tensor2D;
+      dLogVarianceTiled = op.mul(op.mul(dz, spread), half);
     }
     // Sum the k sample rows of each image back onto it: [batch, rows] 0/1 matrix times [rows, 2 latent].
-    let dEncoded = matMul2d(tf.tensor2d(untileMatrix(batch, k), [batch, rows], 'float32'), tf.concat([dz, dLogVarianceTiled], 1) as tf.Tensor2D);
-    if (weights.posterior) dEncoded = tf.add(dEncoded, tf.tensor2d(weights.posterior, [batch, 2 * latent], 'float32')) as tf.Tensor2D;
+    let dEncoded = matMul2d(tf.tensor2d(untileMatrix(batch, k), [batch, rows], 'float32'), op.concat([dz, dLogVarianceTiled], 1));
+    if (weights.posterior) dEncoded = op.add(dEncoded, tf.tensor2d(weights.posterior, [batch, 2 * latent], 'float32'));
     const encoderBack = mlpBackward(encoder, encoded.inputs, dEncoded, false);
 
     // One flat gradient in the layout's order (encoder then decoder; each layer's weight, then bias).
     const pieces: tf.Tensor1D[] = [];
-    for (const g of [...encoderBack.layers, ...decoderBack.layers]) pieces.push(tf.reshape(g.weight, [-1]) as tf.Tensor1D, g.bias);
-    return tf.concat(pieces) as tf.Tensor1D;
+    for (const g of [...encoderBack.layers, ...decoderBack.layers]) pieces.push(op.reshape<tf.Rank.R1>(g.weight, [-1]), g.bias);
+    return op.concat(pieces, 0);
   });
   return { values, gradient: gradient ?? null };
 }
@@ -139,11 +140,11 @@ export function fastLossAndGradient(model: Model, objective: ModelName, x: tf.Te
 /** Views of every layer: one SplitV for the flat vector, one Reshape per weight matrix. */
 function unpackLayers(model: Model): { encoder: DenseLayer[]; decoder: DenseLayer[] } {
   const { specs } = model.layout;
-  const pieces = tf.split(model.params, specs.map((s) => s.size));
+  const pieces = op.split(model.params, specs.map((s) => s.size), 0);
   const layers = { encoder: [] as DenseLayer[], decoder: [] as DenseLayer[] };
   for (let i = 0; i < specs.length; i += 2) {
     const w = specs[i];
-    layers[w.network].push({ weight: tf.reshape(pieces[i], [w.fanIn, w.fanOut]) as tf.Tensor2D, bias: pieces[i + 1] as tf.Tensor1D });
+    layers[w.network].push({ weight: op.reshape<tf.Rank.R2>(pieces[i], [w.fanIn, w.fanOut]), bias: pieces[i + 1] as tf.Tensor1D });
   }
   return layers;
 }
@@ -154,8 +155,8 @@ function mlpForward(layers: DenseLayer[], input: tf.Tensor2D): MlpForward {
   let h = input;
   layers.forEach((layer, i) => {
     inputs.push(h);
-    const affine = tf.add(matMul2d(h, layer.weight), layer.bias) as tf.Tensor2D;
-    h = i + 1 < layers.length ? (tf.tanh(affine) as tf.Tensor2D) : affine;
+    const affine = op.add(matMul2d(h, layer.weight), layer.bias);
+    h = i + 1 < layers.length ? op.tanh(affine) : affine;
   });
   return { inputs, output: h };
 }
@@ -174,7 +175,7 @@ function mlpBackward(
   let delta = dOutput; // d loss / d this layer's pre-activation
   let dInput: tf.Tensor2D | null = null;
   for (let i = layers.length - 1; i >= 0; i--) {
-    gradients[i] = { weight: matMul2d(inputs[i], delta, true, false), bias: tf.sum(delta, 0) as tf.Tensor1D };
+    gradients[i] = { weight: matMul2d(inputs[i], delta, true, false), bias: op.sum(delta, 0) as tf.Tensor1D };
     if (i === 0 && !inputGradient) break;
     const dh = matMul2d(delta, layers[i].weight, false, true);
     if (i === 0) {

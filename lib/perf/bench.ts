@@ -4,12 +4,10 @@ import { MNIST_TRAIN_SIZE } from '../config/run-config';
 import { STUDY_ARCHITECTURE } from '../model/architecture';
 import { measureMatMulGflops, stepFlops } from './floor';
 import { OurStep } from './our-step';
-import { ReferenceServer, type ReferenceInfo, type ReferenceLocation } from './reference';
+import { tensorflowThreadEnv, tensorflowThreadsPerWorker } from '../experiments/worker-threads';
+import { ReferenceServer, type ReferenceInfo, type ReferenceLocation, type ReferenceStyle } from './reference';
 import { median } from './stats';
 import { measureGridThroughput } from './throughput';
-
-/** TensorFlow reads these at start-up (there is no tfjs-node API for its thread pools). */
-export const ONE_THREAD_ENV: Readonly<Record<string, string>> = Object.freeze({ TF_NUM_INTRAOP_THREADS: '1', TF_NUM_INTEROP_THREADS: '1' });
 
 export interface BenchOptions {
   objective: 'iwae' | 'vae';
@@ -30,63 +28,76 @@ export interface BenchOptions {
 export interface BenchReport {
   setting: { objective: string; k: number; batch: number; stepsPerEpoch: number; steps: number; blockSteps: number };
   oursMsPerStep: number;
+  /** The study-style PyTorch iteration (bench/reference.py 'study': as the study's own code computes it). */
   referenceMsPerStep: number | null;
-  /** ours / reference per step (below 1: ours is faster). */
+  /** ours / study-style reference per iteration (below 1: ours is faster). */
   ratio: number | null;
-  reference: { status: 'measured'; torch: string; threads: number } | { status: 'missing'; reason: string };
-  /** Median ms/step of each A/B block, in order. */
-  blocks: { ours: number[]; reference: number[] };
+  /** The lean PyTorch rewrite of the same iteration ('lean'): the stricter comparison. */
+  leanReferenceMsPerStep: number | null;
+  /** ours / lean reference. */
+  leanRatio: number | null;
+  reference: { status: 'measured'; torch: string; threads: number; style: 'study'; sameLoss: { study: number; lean: number } } | { status: 'missing'; reason: string };
+  /** Median ms/iteration of each alternating block, in order. */
+  blocks: { ours: number[]; reference: number[]; leanReference: number[] };
   oursOpsPerStep: number;
-  /** Seconds per epoch of 60,000 images, extrapolated from the per-step medians. */
-  epochSeconds: { ours: number; reference: number | null };
-  /** Training epochs per hour: ours with `workers` processes at once vs one process (each). */
+  /** Seconds per epoch of 60,000 images, extrapolated from the per-iteration medians. */
+  epochSeconds: { ours: number; reference: number | null; leanReference: number | null };
+  /** Training epochs per hour: ours with `workers` processes at once vs each reference in one process. */
   grid: {
     workers: number;
+    /** TensorFlow threads per worker, as `iwae grid` gives them (lib/experiments/worker-threads.ts). */
+    threadsPerWorker: number;
     oursEpochsPerHour: number;
     oursMsPerStepPerWorker: number[];
     oursSequentialEpochsPerHour: number;
     referenceSequentialEpochsPerHour: number | null;
-    /** ours (all workers) / reference run sequentially. */
+    /** ours (all workers) / the study-style reference run sequentially. */
     ratio: number | null;
-    /**
-     * The same workers with one TensorFlow thread each (TF_NUM_INTRAOP_THREADS=1, TF_NUM_INTEROP_THREADS=1,
-     * which the grid runner can pass as `workerEnv`): with as many workers as cores, more threads only
-     * contend for the same cores.
-     */
-    oneThreadPerWorker: { epochsPerHour: number; msPerStepPerWorker: number[]; ratio: number | null };
+    leanReferenceSequentialEpochsPerHour: number | null;
+    leanRatio: number | null;
+    /** The same workers with TensorFlow's default pools (every worker as many threads as cores). */
+    defaultThreads: { epochsPerHour: number; msPerStepPerWorker: number[]; ratio: number | null };
   };
-  floor: { mflopPerStep: number; matmulGflops: number; msPerStep: number; oursOverFloor: number; referenceOverFloor: number | null };
+  floor: {
+    mflopPerStep: number;
+    matmulGflops: number;
+    msPerStep: number;
+    oursOverFloor: number;
+    referenceOverFloor: number | null;
+    leanReferenceOverFloor: number | null;
+  };
   machine: { cores: number; cpu: string; node: string; tensorflow: string | null };
 }
 
 /**
- * Ours vs the PyTorch reference at one setting, in one invocation: warm-up, then alternating blocks
- * (ours, reference, ours, ...) so that load from other processes hits both sides alike; medians over all
- * timed steps. Then the grid figure (our worker processes at once), and the arithmetic floor. `log` gets
- * progress lines (stderr in the CLI).
+ * Ours vs the PyTorch references at one setting, in one invocation: warm-up, then alternating blocks
+ * (ours, study-style reference, lean reference, ours, ...) so that load from other processes hits every
+ * side alike; medians over all timed iterations. Then the grid figure (our worker processes at once, as
+ * `iwae grid` runs them), and the arithmetic floor. `log` gets progress lines (stderr in the CLI).
  */
 export async function runBench(options: BenchOptions, log: (line: string) => void = () => undefined): Promise<BenchReport> {
   const { objective, k, batch, seed } = options;
   const setting = { objective, k, batch, seed };
   const stepsPerEpoch = Math.ceil(MNIST_TRAIN_SIZE / batch);
+  const styles: ReferenceStyle[] = ['study', 'lean'];
   const ours = new OurStep(setting);
   let server: ReferenceServer | null = null;
   let referenceStatus: BenchReport['reference'];
-  const blocks = { ours: [] as number[], reference: [] as number[] };
-  const all = { ours: [] as number[], reference: [] as number[] };
+  const blocks = { ours: [] as number[], study: [] as number[], lean: [] as number[] };
+  const all = { ours: [] as number[], study: [] as number[], lean: [] as number[] };
   let opsPerStep: number;
   try {
     if (options.reference.available) {
-      log('starting the PyTorch reference');
+      log('starting the PyTorch references');
       const started = await ReferenceServer.start(options.reference, setting);
       server = started.server;
-      referenceStatus = referenceInfo(started.info);
+      referenceStatus = referenceInfo(started.info, await server.losses(seed));
     } else {
       referenceStatus = { status: 'missing', reason: options.reference.reason };
     }
-    log(`warm-up: ${options.warmupSteps} steps each`);
+    log(`warm-up: ${options.warmupSteps} iterations each`);
     ours.time(options.warmupSteps);
-    if (server) await server.time(options.warmupSteps);
+    if (server) for (const style of styles) await server.time(options.warmupSteps, style);
     opsPerStep = ours.opsPerStep();
     const blockCount = Math.max(1, Math.ceil(options.steps / options.blockSteps));
     for (let b = 0; b < blockCount; b++) {
@@ -95,11 +106,14 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       blocks.ours.push(median(mine));
       all.ours.push(...mine);
       if (server) {
-        const theirs = await server.time(n);
-        blocks.reference.push(median(theirs));
-        all.reference.push(...theirs);
+        for (const style of styles) {
+          const theirs = await server.time(n, style);
+          blocks[style].push(median(theirs));
+          all[style].push(...theirs);
+        }
       }
-      log(`block ${b + 1}/${blockCount}: ours ${blocks.ours[b].toFixed(2)} ms/step${server ? `, reference ${blocks.reference[b].toFixed(2)} ms/step` : ''}`);
+      const theirs = server ? `, study-style reference ${blocks.study[b].toFixed(2)}, lean reference ${blocks.lean[b].toFixed(2)}` : '';
+      log(`block ${b + 1}/${blockCount}: ours ${blocks.ours[b].toFixed(2)} ms/iteration${theirs}`);
     }
   } finally {
     ours.dispose();
@@ -107,46 +121,54 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   }
 
   const oursMs = median(all.ours);
-  const referenceMs = all.reference.length > 0 ? median(all.reference) : null;
-
-  log(`grid throughput: ${options.workers} worker processes at once (default threads, then one TensorFlow thread each)`);
-  const grid = await measureGridThroughput(setting, { workers: options.workers, warmupSteps: options.warmupSteps, steps: options.steps });
+  const studyMs = all.study.length > 0 ? median(all.study) : null;
+  const leanMs = all.lean.length > 0 ? median(all.lean) : null;
   const perHour = (stepsPerSecond: number) => (stepsPerSecond * 3600) / stepsPerEpoch;
-  const oneThread = await measureGridThroughput(setting, {
-    workers: options.workers,
-    warmupSteps: options.warmupSteps,
-    steps: options.steps,
-    env: ONE_THREAD_ENV,
-  });
+  const sequential = (ms: number | null) => (ms === null ? null : perHour(1000 / ms));
+  const over = (a: number, b: number | null) => (b === null ? null : a / b);
+
+  const cores = cpus().length;
+  const threadsPerWorker = tensorflowThreadsPerWorker(options.workers, cores);
+  log(`grid throughput: ${options.workers} worker processes at once (${threadsPerWorker} TensorFlow thread(s) each, as iwae grid; then TensorFlow's default pools)`);
+  const gridOptions = { workers: options.workers, warmupSteps: options.warmupSteps, steps: options.steps };
+  const grid = await measureGridThroughput(setting, { ...gridOptions, env: tensorflowThreadEnv(threadsPerWorker) });
+  const defaultThreads = await measureGridThroughput(setting, gridOptions);
   const oursGrid = perHour(grid.stepsPerSecond);
-  const referenceSequential = referenceMs === null ? null : perHour(1000 / referenceMs);
+  const studySequential = sequential(studyMs);
+  const leanSequential = sequential(leanMs);
 
   log('matmul rate (1024 x 1024 products)');
   const gflops = measureMatMulGflops();
   const flops = stepFlops(STUDY_ARCHITECTURE, batch, k);
   const floorMs = flops / (gflops * 1e6);
   const binding = (tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding;
+  const seconds = (ms: number | null) => (ms === null ? null : (ms * stepsPerEpoch) / 1000);
 
   return {
     setting: { objective, k, batch, stepsPerEpoch, steps: options.steps, blockSteps: options.blockSteps },
     oursMsPerStep: oursMs,
-    referenceMsPerStep: referenceMs,
-    ratio: referenceMs === null ? null : oursMs / referenceMs,
+    referenceMsPerStep: studyMs,
+    ratio: over(oursMs, studyMs),
+    leanReferenceMsPerStep: leanMs,
+    leanRatio: over(oursMs, leanMs),
     reference: referenceStatus,
-    blocks,
+    blocks: { ours: blocks.ours, reference: blocks.study, leanReference: blocks.lean },
     oursOpsPerStep: opsPerStep,
-    epochSeconds: { ours: (oursMs * stepsPerEpoch) / 1000, reference: referenceMs === null ? null : (referenceMs * stepsPerEpoch) / 1000 },
+    epochSeconds: { ours: (oursMs * stepsPerEpoch) / 1000, reference: seconds(studyMs), leanReference: seconds(leanMs) },
     grid: {
       workers: grid.workers,
+      threadsPerWorker,
       oursEpochsPerHour: oursGrid,
       oursMsPerStepPerWorker: grid.msPerStepEach,
       oursSequentialEpochsPerHour: perHour(1000 / oursMs),
-      referenceSequentialEpochsPerHour: referenceSequential,
-      ratio: referenceSequential === null ? null : oursGrid / referenceSequential,
-      oneThreadPerWorker: {
-        epochsPerHour: perHour(oneThread.stepsPerSecond),
-        msPerStepPerWorker: oneThread.msPerStepEach,
-        ratio: referenceSequential === null ? null : perHour(oneThread.stepsPerSecond) / referenceSequential,
+      referenceSequentialEpochsPerHour: studySequential,
+      ratio: studySequential === null ? null : oursGrid / studySequential,
+      leanReferenceSequentialEpochsPerHour: leanSequential,
+      leanRatio: leanSequential === null ? null : oursGrid / leanSequential,
+      defaultThreads: {
+        epochsPerHour: perHour(defaultThreads.stepsPerSecond),
+        msPerStepPerWorker: defaultThreads.msPerStepEach,
+        ratio: studySequential === null ? null : perHour(defaultThreads.stepsPerSecond) / studySequential,
       },
     },
     floor: {
@@ -154,31 +176,43 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       matmulGflops: gflops,
       msPerStep: floorMs,
       oursOverFloor: oursMs / floorMs,
-      referenceOverFloor: referenceMs === null ? null : referenceMs / floorMs,
+      referenceOverFloor: studyMs === null ? null : studyMs / floorMs,
+      leanReferenceOverFloor: leanMs === null ? null : leanMs / floorMs,
     },
-    machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, tensorflow: binding?.TF_Version ?? null },
+    machine: { cores, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, tensorflow: binding?.TF_Version ?? null },
   };
 }
 
-function referenceInfo(info: ReferenceInfo): BenchReport['reference'] {
-  return { status: 'measured', torch: info.torch, threads: info.threads };
+function referenceInfo(info: ReferenceInfo, losses: Record<ReferenceStyle, number>): BenchReport['reference'] {
+  // Both styles must compute the same objective, or timing them against ours would compare different work.
+  const gap = Math.abs(losses.study - losses.lean);
+  if (!(gap <= 1e-3 * Math.max(1, Math.abs(losses.lean)))) {
+    throw new Error(`the study-style and lean references disagree on the loss (${losses.study} vs ${losses.lean})`);
+  }
+  return { status: 'measured', torch: info.torch, threads: info.threads, style: 'study', sameLoss: losses };
 }
 
 /** The human-readable report: one line per figure. */
 export function formatBenchReport(r: BenchReport): string[] {
   const ms = (v: number | null) => (v === null ? 'n/a' : `${v.toFixed(2)} ms`);
   const x = (v: number | null) => (v === null ? 'n/a' : `${v.toFixed(2)}x`);
+  const ratio = (v: number | null) => (v === null ? 'n/a' : v.toFixed(2));
+  const perHour = (v: number | null) => (v === null ? 'n/a' : v.toFixed(0));
   const s = r.setting;
-  const lines = [`setting: ${s.objective}, k=${s.k}, batch ${s.batch} (${s.stepsPerEpoch} steps/epoch); ${s.steps} timed steps per side in blocks of ${s.blockSteps}`];
+  const g = r.grid;
+  const lines = [`setting: ${s.objective}, k=${s.k}, batch ${s.batch} (${s.stepsPerEpoch} iterations/epoch); ${s.steps} timed iterations per side in blocks of ${s.blockSteps}`];
   if (r.reference.status === 'missing') lines.push(`reference: missing (${r.reference.reason}); reporting ours only`);
-  else lines.push(`reference: PyTorch ${r.reference.torch}, ${r.reference.threads} threads`);
+  else lines.push(`reference: PyTorch ${r.reference.torch}, ${r.reference.threads} threads; study-style and lean iterations, same loss (${r.reference.sameLoss.study.toFixed(3)})`);
   lines.push(
-    `per step: ours ${ms(r.oursMsPerStep)} (${r.oursOpsPerStep} TensorFlow ops), reference ${ms(r.referenceMsPerStep)}, ratio ours/reference ${r.ratio === null ? 'n/a' : r.ratio.toFixed(2)}`,
-    `per epoch: ours ${r.epochSeconds.ours.toFixed(1)} s, reference ${r.epochSeconds.reference === null ? 'n/a' : `${r.epochSeconds.reference.toFixed(1)} s`}`,
-    `grid: ours ${r.grid.oursEpochsPerHour.toFixed(0)} epochs/hour with ${r.grid.workers} workers (${r.grid.oursSequentialEpochsPerHour.toFixed(0)} in one process), ` +
-      `reference sequential ${r.grid.referenceSequentialEpochsPerHour === null ? 'n/a' : r.grid.referenceSequentialEpochsPerHour.toFixed(0)}, ratio ${x(r.grid.ratio)}; ` +
-      `one TensorFlow thread per worker: ${r.grid.oneThreadPerWorker.epochsPerHour.toFixed(0)} epochs/hour, ratio ${x(r.grid.oneThreadPerWorker.ratio)}`,
-    `floor: ${r.floor.mflopPerStep.toFixed(0)} MFLOP/step at ${r.floor.matmulGflops.toFixed(0)} GFLOP/s = ${ms(r.floor.msPerStep)}; ours ${x(r.floor.oursOverFloor)} the floor, reference ${x(r.floor.referenceOverFloor)}`,
+    `per iteration: ours ${ms(r.oursMsPerStep)} (${r.oursOpsPerStep} TensorFlow ops), study-style reference ${ms(r.referenceMsPerStep)} (ratio ${ratio(r.ratio)}), ` +
+      `lean reference ${ms(r.leanReferenceMsPerStep)} (ratio ${ratio(r.leanRatio)})`,
+    `per epoch: ours ${r.epochSeconds.ours.toFixed(1)} s, study-style ${r.epochSeconds.reference === null ? 'n/a' : `${r.epochSeconds.reference.toFixed(1)} s`}, ` +
+      `lean ${r.epochSeconds.leanReference === null ? 'n/a' : `${r.epochSeconds.leanReference.toFixed(1)} s`}`,
+    `grid: ours ${perHour(g.oursEpochsPerHour)} epochs/hour with ${g.workers} workers x ${g.threadsPerWorker} thread(s) (${perHour(g.oursSequentialEpochsPerHour)} in one process); ` +
+      `sequential study-style ${perHour(g.referenceSequentialEpochsPerHour)} (${x(g.ratio)}), lean ${perHour(g.leanReferenceSequentialEpochsPerHour)} (${x(g.leanRatio)}); ` +
+      `with TensorFlow's default pools: ${perHour(g.defaultThreads.epochsPerHour)} epochs/hour (${x(g.defaultThreads.ratio)})`,
+    `floor: ${r.floor.mflopPerStep.toFixed(0)} MFLOP/iteration at ${r.floor.matmulGflops.toFixed(0)} GFLOP/s = ${ms(r.floor.msPerStep)}; ` +
+      `ours ${x(r.floor.oursOverFloor)} the floor, study-style ${x(r.floor.referenceOverFloor)}, lean ${x(r.floor.leanReferenceOverFloor)}`,
   );
   return lines;
 }

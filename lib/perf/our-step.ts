@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-node';
 import type { ModelName } from '../config/run-config';
+import { batches } from '../data/batches';
+import type { MnistSplit } from '../data/mnist';
 import { STUDY_ARCHITECTURE } from '../model/architecture';
 import { disposeModel, initModel, type Model } from '../model/model';
 import { normalNoise } from '../model/noise';
@@ -15,40 +17,58 @@ export interface StepSetting {
   seed: number;
 }
 
+/** Grey images the bench draws batches from: as many as the PyTorch reference's (bench/reference.py). */
+const BENCH_IMAGES = 6000;
+
 /**
- * Our training step exactly as the training loop runs it (lib/training/run.ts): noise drawn in JS from
- * the run's noise stream, `trainStep` (fast gradient + fused Adam), loss values read back. The batches
- * are a few fixed binarized-looking images made once, like the PyTorch reference's: the data pipeline is
- * not part of the comparison (bench/batches.ts times it: well under 1 ms per batch).
+ * Our training iteration exactly as the training loop runs it (lib/training/run.ts): the next batch of
+ * the epoch from the data pipeline (shuffled, dynamically binarized in JS), noise drawn in JS from the
+ * run's noise stream, `trainStep` (fast gradient + fused Adam), loss values read back. The images are
+ * MNIST-like grey levels (binarization costs the same whatever the values), like the reference's.
  */
 export class OurStep {
   private readonly model: Model;
   private readonly adam: FlatAdam;
   private readonly noise: RandomStream;
-  private readonly batches: tf.Tensor2D[];
-  private count = 0;
+  private readonly order: RandomStream;
+  private readonly binarization: RandomStream;
+  private readonly split: MnistSplit;
+  private epoch: Generator<tf.Tensor2D>;
 
   constructor(readonly setting: StepSetting) {
-    const { batch, seed } = setting;
+    const { seed } = setting;
     this.model = initModel(STUDY_ARCHITECTURE, 'xavier-uniform', createStream(seed, 'init'));
     this.adam = new FlatAdam(this.model.layout.size, { beta1: 0.9, beta2: 0.999, epsilon: 1e-4 });
     this.noise = createStream(seed, 'noise');
-    const data = createStream(seed, 'data');
-    this.batches = Array.from({ length: 8 }, () => {
-      const u = data.fillUniform(new Float32Array(batch * STUDY_ARCHITECTURE.input));
-      return tf.tensor2d(u.map((v) => (v < 0.13 ? 1 : 0)), [batch, STUDY_ARCHITECTURE.input]);
-    });
+    this.order = createStream(seed, 'data-order');
+    this.binarization = createStream(seed, 'binarization');
+    this.split = greyImages(BENCH_IMAGES, createStream(seed, 'data'));
+    this.epoch = this.nextEpoch();
   }
 
-  /** One step; returns the loss (so a caller can check it trains). */
+  /** One iteration; returns the loss (so a caller can check it trains). */
   step(): number {
     const { objective, k, batch } = this.setting;
+    let next = this.epoch.next();
+    if (next.done) {
+      this.epoch = this.nextEpoch();
+      next = this.epoch.next();
+    }
+    const x = next.value as tf.Tensor2D;
     const noise = normalNoise(this.noise, batch, k, STUDY_ARCHITECTURE.latent);
     try {
-      return trainStep(this.model, this.adam, objective, this.batches[this.count++ % this.batches.length], noise, 1e-3).loss;
+      return trainStep(this.model, this.adam, objective, x, noise, 1e-3).loss;
     } finally {
+      x.dispose();
       noise.dispose();
     }
+  }
+
+  private nextEpoch(): Generator<tf.Tensor2D> {
+    // Whole batches only (as the reference's DataLoader with drop_last): every timed step has `batch` images.
+    const whole = Math.floor(this.split.count / this.setting.batch) * this.setting.batch;
+    const split = { ...this.split, count: whole, images: this.split.images.subarray(0, whole * STUDY_ARCHITECTURE.input) };
+    return batches(split, { batchSize: this.setting.batch, order: this.order, binarizer: { kind: 'dynamic', stream: this.binarization } });
   }
 
   /** Milliseconds of each of `n` steps. */
@@ -68,8 +88,15 @@ export class OurStep {
   }
 
   dispose(): void {
-    this.batches.forEach((x) => x.dispose());
+    this.epoch.return(undefined);
     disposeModel(this.model);
     this.adam.dispose();
   }
+}
+
+/** `count` MNIST-like images: mostly 0, some 255, the rest grey. */
+function greyImages(count: number, stream: RandomStream): MnistSplit {
+  const u = stream.fillUniform(new Float32Array(count * STUDY_ARCHITECTURE.input));
+  const images = Uint8Array.from(u, (v, i) => (v < 0.6 ? 0 : v < 0.7 ? 255 : (i * 37) % 256));
+  return { images, labels: new Uint8Array(count), count };
 }

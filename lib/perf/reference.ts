@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-/** The PyTorch reference (bench/reference.py) run from .venv-bench (scripts/setup-bench.sh). */
+/** The PyTorch references (bench/reference.py) run from .venv-bench (scripts/setup-bench.sh). */
 export type ReferenceLocation = { available: true; python: string; script: string } | { available: false; reason: string };
 
 export function locateReference(repoRoot: string): ReferenceLocation {
@@ -25,6 +25,13 @@ export interface ReferenceInfo {
   torch: string;
   threads: number;
 }
+
+/**
+ * How the reference computes an iteration (bench/reference.py): 'study' as the study's own PyTorch code
+ * does (per-image binarization in a DataLoader, torch.distributions log-probabilities, three .item()
+ * reads); 'lean' a tight rewrite of the same iteration. Same model, objective, optimizer and data.
+ */
+export type ReferenceStyle = 'study' | 'lean';
 
 /**
  * A running reference.py: a step server on stdin/stdout (one JSON command per line, one JSON answer per
@@ -58,10 +65,15 @@ export class ReferenceServer {
     }
   }
 
-  /** Milliseconds of each of `n` reference steps. */
-  async time(n: number): Promise<number[]> {
-    const answer = JSON.parse(await this.request({ cmd: 'steps', n })) as { ms: number[] };
+  /** Milliseconds of each of `n` reference iterations in `style`. */
+  async time(n: number, style: ReferenceStyle): Promise<number[]> {
+    const answer = JSON.parse(await this.request({ cmd: 'steps', n, style })) as { ms: number[] };
     return answer.ms;
+  }
+
+  /** Both styles' loss (-L_k, or the VAE loss) from the same weights, batch and noise. */
+  async losses(seed: number): Promise<Record<ReferenceStyle, number>> {
+    return JSON.parse(await this.request({ cmd: 'loss', seed })) as Record<ReferenceStyle, number>;
   }
 
   async close(): Promise<void> {
