@@ -1,70 +1,66 @@
 /**
- * Milliseconds per training step of the study's model (784-200-200-50, batch 20) for each objective and
- * k, as the training loop runs it: noise made in JS from a stream, loss + gradient through the flat
- * parameter vector (the hand-written fast path), one fused Adam update, reading the loss values back.
- * Also the number of TensorFlow ops one step executes (counted at the backend, so raw ops such as MatMul
- * and ResourceApplyAdam count too; tf.profile would miss them).
- * Run: `npx tsx bench/step.ts [steps=200] [k=5]`. Prints medians after a warm-up; noisy on a shared machine.
- * For the side-by-side comparison with PyTorch use `iwae bench` (alternating blocks in one invocation).
+ * Milliseconds per training iteration of the study's model (784-200-200-50, batch 20) for each objective,
+ * as `iwae bench` times it (lib/perf/our-step.ts: the next dynamically binarized batch, noise from the
+ * seeded stream, the hand-written fast path, one fused Adam update, loss values read back), with the
+ * TensorFlow ops one iteration executes. With --ops, where the time of one objective's iteration goes:
+ * each kind of op (calls, microseconds per call, milliseconds per iteration) and the JS in between.
+ * Run: `npx tsx bench/step.ts [iterations=200] [k=5] [--ops [objective=iwae]]`. Medians after a warm-up;
+ * noisy on a shared machine. For the side-by-side comparison with PyTorch use `iwae bench`.
  */
 import * as tf from '@tensorflow/tfjs-node';
 import { MODEL_NAMES, type ModelName } from '../lib/config/run-config';
-import { STUDY_ARCHITECTURE } from '../lib/model/architecture';
-import { disposeModel, initModel } from '../lib/model/model';
-import { normalNoise } from '../lib/model/noise';
 import { countTensorFlowOps } from '../lib/perf/op-count';
-import { createStream } from '../lib/random/streams';
-import { FlatAdam } from '../lib/training/adam';
-import { trainStep } from '../lib/training/step';
+import { OurStep } from '../lib/perf/our-step';
+import { median } from '../lib/perf/stats';
 
-const BATCH = 20;
 const WARMUP = 30;
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+function benchmark(objective: ModelName, k: number, iterations: number) {
+  const step = new OurStep({ objective, k, batch: 20, seed: 0 });
+  try {
+    step.time(WARMUP);
+    const ops = step.opsPerStep();
+    const times = step.time(iterations);
+    return { msPerStep: median(times), p90: [...times].sort((a, b) => a - b)[Math.floor(0.9 * times.length)], ops };
+  } finally {
+    step.dispose();
+  }
 }
 
-function benchmark(objective: ModelName, k: number, steps: number) {
-  const model = initModel(STUDY_ARCHITECTURE, 'xavier-uniform', createStream(0, 'init'));
-  const adam = new FlatAdam(model.layout.size, { beta1: 0.9, beta2: 0.999, epsilon: 1e-4 });
-  const noiseStream = createStream(0, 'noise');
-  const dataStream = createStream(0, 'data');
-  // A few fixed binarized-looking batches (the data pipeline has its own benchmark, bench/batches.ts).
-  const xs = Array.from({ length: 8 }, () => {
-    const u = dataStream.fillUniform(new Float32Array(BATCH * 784));
-    return tf.tensor2d(u.map((v) => (v < 0.13 ? 1 : 0)), [BATCH, 784]);
-  });
-  const step = (i: number) => {
-    const noise = normalNoise(noiseStream, BATCH, k, STUDY_ARCHITECTURE.latent);
-    trainStep(model, adam, objective, xs[i % xs.length], noise, 1e-3);
-    noise.dispose();
-  };
-  for (let i = 0; i < WARMUP; i++) step(i);
-  const ops = countTensorFlowOps(() => step(0)).ops;
-  const times: number[] = [];
-  for (let i = 0; i < steps; i++) {
+function breakdown(objective: ModelName, k: number, iterations: number): void {
+  const step = new OurStep({ objective, k, batch: 20, seed: 0 });
+  try {
+    step.time(WARMUP);
     const start = performance.now();
-    step(i);
-    times.push(performance.now() - start);
+    const tally = countTensorFlowOps(() => step.time(iterations));
+    const total = (performance.now() - start) / iterations;
+    console.log(`\n${objective} k=${k}, ${iterations} iterations timed op by op (timing each op adds a little): ${total.toFixed(2)} ms/iteration`);
+    const rows = [...tally.msByName.entries()].sort((a, b) => b[1] - a[1]);
+    for (const [name, ms] of rows) {
+      const calls = tally.byName.get(name)! / iterations;
+      console.log(`  ${name.padEnd(20)} ${calls.toFixed(1).padStart(5)} calls ${((1000 * ms) / tally.byName.get(name)!).toFixed(1).padStart(7)} us/call ${(ms / iterations).toFixed(3)} ms`);
+    }
+    console.log(`  ${'(JS between ops)'.padEnd(20)} ${''.padStart(5)}       ${''.padStart(7)}         ${(total - tally.msInOps / iterations).toFixed(3)} ms`);
+  } finally {
+    step.dispose();
   }
-  xs.forEach((x) => x.dispose());
-  disposeModel(model);
-  adam.dispose();
-  return { objective, k, msPerStep: median(times), p90: [...times].sort((a, b) => a - b)[Math.floor(0.9 * times.length)], ops };
 }
 
-async function main(): Promise<void> {
-  const steps = Number(process.argv[2] ?? 200);
-  const k = Number(process.argv[3] ?? 5);
-  console.log(`backend ${tf.getBackend()}, batch ${BATCH}, ${steps} timed steps after ${WARMUP} warm-up`);
+function main(): void {
+  const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const iterations = Number(positional[0] ?? 200);
+  const k = Number(positional[1] ?? 5);
+  console.log(`backend ${tf.getBackend()}, batch 20, ${iterations} timed iterations after ${WARMUP} warm-up`);
   for (const objective of MODEL_NAMES) {
-    const r = benchmark(objective, k, steps);
-    console.log(`${r.objective.padEnd(15)} k=${r.k}: median ${r.msPerStep.toFixed(2)} ms/step (p90 ${r.p90.toFixed(2)}), ${r.ops} TensorFlow ops/step`);
+    const r = benchmark(objective, k, iterations);
+    console.log(`${objective.padEnd(15)} k=${k}: median ${r.msPerStep.toFixed(2)} ms/iteration (p90 ${r.p90.toFixed(2)}), ${r.ops} TensorFlow ops`);
+  }
+  const opsAt = process.argv.indexOf('--ops');
+  if (opsAt >= 0) {
+    const objective = (process.argv[opsAt + 1] && !process.argv[opsAt + 1].startsWith('--') ? process.argv[opsAt + 1] : 'iwae') as ModelName;
+    if (!MODEL_NAMES.includes(objective)) throw new Error(`--ops: unknown objective '${objective}' (${MODEL_NAMES.join(', ')})`);
+    breakdown(objective, k, iterations);
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+main();

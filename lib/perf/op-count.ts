@@ -3,29 +3,45 @@ import type { NodeJSKernelBackend } from '@tensorflow/tfjs-node/dist/nodejs_kern
 
 type Execute = NodeJSKernelBackend['executeMultipleOutputs'];
 
+export interface OpTally {
+  /** TensorFlow ops executed. */
+  ops: number;
+  byName: Map<string, number>;
+  /** Milliseconds spent inside each op's call (TensorFlow's kernel plus tfjs-node's binding around it). */
+  msByName: Map<string, number>;
+  /** Their sum; the rest of `fn`'s time is JS (tfjs bookkeeping, our own code). */
+  msInOps: number;
+}
+
 /**
- * How many TensorFlow ops `fn` executes: every tfjs-node kernel and every raw op (lib/model/raw-ops.ts)
- * goes through the backend's executeSingleOutput/executeMultipleOutputs, so counting calls there counts
- * what the step costs (tf.profile would miss the raw ops). Both methods are restored afterwards.
+ * How many TensorFlow ops `fn` executes, and how long each kind takes: every tfjs-node kernel and every
+ * raw op (lib/model/raw-ops.ts) goes through the backend's executeSingleOutput/executeMultipleOutputs,
+ * so watching calls there sees what the step costs (tf.profile would miss the raw ops). Both methods are
+ * restored afterwards.
  */
-export function countTensorFlowOps(fn: () => void): { ops: number; byName: Map<string, number> } {
+export function countTensorFlowOps(fn: () => void): OpTally {
   const backend = tf.backend() as unknown as NodeJSKernelBackend;
   const single = backend.executeSingleOutput;
   const multiple = backend.executeMultipleOutputs;
   if (tf.getBackend() !== 'tensorflow' || typeof single !== 'function') throw new Error("op counting needs tfjs-node's 'tensorflow' backend");
-  const byName = new Map<string, number>();
-  let ops = 0;
-  const note = (name: string) => {
-    ops += 1;
-    byName.set(name, (byName.get(name) ?? 0) + 1);
+  const tally: OpTally = { ops: 0, byName: new Map(), msByName: new Map(), msInOps: 0 };
+  const timed = <T>(name: string, call: () => T): T => {
+    const start = performance.now();
+    try {
+      return call();
+    } finally {
+      const ms = performance.now() - start;
+      tally.ops += 1;
+      tally.msInOps += ms;
+      tally.byName.set(name, (tally.byName.get(name) ?? 0) + 1);
+      tally.msByName.set(name, (tally.msByName.get(name) ?? 0) + ms);
+    }
   };
   backend.executeSingleOutput = function (this: NodeJSKernelBackend, name, attrs, inputs) {
-    note(name);
-    return single.call(this, name, attrs, inputs);
+    return timed(name, () => single.call(this, name, attrs, inputs));
   };
   backend.executeMultipleOutputs = function (this: NodeJSKernelBackend, name, attrs, inputs, outputs) {
-    note(name);
-    return (multiple as Execute).call(this, name, attrs, inputs, outputs);
+    return timed(name, () => (multiple as Execute).call(this, name, attrs, inputs, outputs));
   };
   try {
     fn();
@@ -33,5 +49,5 @@ export function countTensorFlowOps(fn: () => void): { ops: number; byName: Map<s
     backend.executeSingleOutput = single;
     backend.executeMultipleOutputs = multiple;
   }
-  return { ops, byName };
+  return tally;
 }
