@@ -8,10 +8,11 @@ import { matMul2d, rawOps as op, tanhGrad } from './raw-ops';
  * autograd reference (`lossAndGradient` in lib/training/step.ts), which it must match within float
  * tolerance (test/model/fast-path.test.ts).
  *
- * Why: tfjs-node pays ~40-70 us per kernel whatever its size, and at the study's batch of 20 a step's
- * arithmetic is small, so op count matters. Autograd through tf.valueAndGrad runs ~200 TensorFlow ops
+ * Why: every op costs ~10-20 us of dispatch whatever its size (more through tfjs's engine), and at the
+ * study's batch of 20 a step's arithmetic is small, so op count matters. Autograd through tf.valueAndGrad runs ~200 TensorFlow ops
  * (every broadcast, expandDims, softmax and log-sum-exp has its own backward ops); this path runs ~65
- * for the IWAE objective (80 with the Adam update and bookkeeping; bench/step.ts counts them) by
+ * for the IWAE objective (79 with the Adam update and bookkeeping; `bench/step.ts --ops` counts and
+ * times them) by
  * - writing the MLP backward directly (dW = h^T delta, db = sum delta, dh = delta W^T, tanh' = 1 - h^2);
  * - laying the k samples out sample-major (row i * batch + b), so the posterior reaches every sample with
  *   one Tile instead of expandDims/broadcast pairs, and summing the samples back with one matMul;
@@ -20,8 +21,9 @@ import { matMul2d, rawOps as op, tanhGrad } from './raw-ops';
  *   reconstruction/KL split and the per-sample weights of the backward pass (IWAE: the normalized
  *   importance weights) are computed in JS, and the weights go back as one [batch * k, 1] tensor. The
  *   log-sum-exp, softmax and closed-form KL then cost no kernels at all;
- * - calling TensorFlow's 2-D MatMul and TanhGrad directly (lib/model/raw-ops.ts: tfjs's BatchMatMulV2
- *   costs ~100 us more per product at these shapes);
+ * - calling every op straight on tfjs-node's backend (lib/model/raw-ops.ts): TensorFlow's 2-D MatMul
+ *   (tfjs's BatchMatMulV2 costs ~100 us more per product at these shapes), TanhGrad, and `rawOps` for
+ *   the elementwise and shape ops (15-40 us less each than through tfjs's engine);
  * - leaving out the backward pass when the loss is not finite (`trainStep` then asks the autograd path).
  */
 
