@@ -23,8 +23,8 @@ const BENCH_IMAGES = 6000;
 /**
  * Our training iteration exactly as the training loop runs it (lib/training/run.ts): the next batch of
  * the epoch from the data pipeline (shuffled, dynamically binarized in JS), noise drawn in JS from the
- * run's noise stream, `trainStep` (fast gradient + fused Adam), loss values read back. The images are
- * MNIST-like grey levels (binarization costs the same whatever the values), like the reference's.
+ * run's noise stream, `trainStep` (fast gradient + fused Adam), loss values read back. The images have
+ * MNIST's mix of pixel values (`greyImages`), as the PyTorch references' do.
  */
 export class OurStep {
   private readonly model: Model;
