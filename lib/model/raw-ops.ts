@@ -80,7 +80,7 @@ export const rawOps = {
   split(x: tf.Tensor, sizes: number[], axis: number): tf.Tensor[] {
     const backend = tensorflowBackend();
     return withInt32(sizes, (s) =>
-      withInt32Scalar(axis, (a) =>
+      withInt32(axis, (a) =>
         backend.executeMultipleOutputs(
           'SplitV',
           [{ name: 'num_split', type: backend.binding.TF_ATTR_INT, value: sizes.length }, floatType(backend, 'T'), int32Type(backend, 'Tlen')],
@@ -94,7 +94,7 @@ export const rawOps = {
   /** The tensors joined along `axis` (TensorFlow's ConcatV2). */
   concat<T extends tf.Tensor>(tensors: T[], axis: number): T {
     const backend = tensorflowBackend();
-    return withInt32Scalar(axis, (a) =>
+    return withInt32(axis, (a) =>
       backend.executeSingleOutput(
         'ConcatV2',
         [{ name: 'N', type: backend.binding.TF_ATTR_INT, value: tensors.length }, floatType(backend, 'T'), int32Type(backend, 'Tidx')],
@@ -109,17 +109,9 @@ function floatOp(name: string, ...inputs: tf.Tensor[]): tf.Tensor {
   return backend.executeSingleOutput(name, [floatType(backend, 'T')], inputs);
 }
 
-function withInt32<T>(values: number[], fn: (t: tf.Tensor) => T): T {
-  const t = tf.tensor1d(values, 'int32');
-  try {
-    return fn(t);
-  } finally {
-    t.dispose();
-  }
-}
-
-function withInt32Scalar<T>(value: number, fn: (t: tf.Tensor) => T): T {
-  const t = tf.scalar(value, 'int32');
+/** `fn` given an int32 tensor of `values` (a vector; a scalar for a single number), freed afterwards. */
+function withInt32<T>(values: number | number[], fn: (t: tf.Tensor) => T): T {
+  const t = typeof values === 'number' ? tf.scalar(values, 'int32') : tf.tensor1d(values, 'int32');
   try {
     return fn(t);
   } finally {

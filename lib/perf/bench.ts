@@ -162,13 +162,13 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       oursMsPerStepPerWorker: grid.msPerStepEach,
       oursSequentialEpochsPerHour: perHour(1000 / oursMs),
       referenceSequentialEpochsPerHour: studySequential,
-      ratio: studySequential === null ? null : oursGrid / studySequential,
+      ratio: over(oursGrid, studySequential),
       leanReferenceSequentialEpochsPerHour: leanSequential,
-      leanRatio: leanSequential === null ? null : oursGrid / leanSequential,
+      leanRatio: over(oursGrid, leanSequential),
       defaultThreads: {
         epochsPerHour: perHour(defaultThreads.stepsPerSecond),
         msPerStepPerWorker: defaultThreads.msPerStepEach,
-        ratio: studySequential === null ? null : perHour(defaultThreads.stepsPerSecond) / studySequential,
+        ratio: over(perHour(defaultThreads.stepsPerSecond), studySequential),
       },
     },
     floor: {

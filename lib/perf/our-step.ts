@@ -42,7 +42,8 @@ export class OurStep {
     this.noise = createStream(seed, 'noise');
     this.order = createStream(seed, 'data-order');
     this.binarization = createStream(seed, 'binarization');
-    this.split = greyImages(BENCH_IMAGES, createStream(seed, 'data'));
+    // Whole batches only (as the reference's DataLoader with drop_last): every timed step has `batch` images.
+    this.split = greyImages(Math.floor(BENCH_IMAGES / setting.batch) * setting.batch, createStream(seed, 'data'));
     this.epoch = this.nextEpoch();
   }
 
@@ -65,10 +66,7 @@ export class OurStep {
   }
 
   private nextEpoch(): Generator<tf.Tensor2D> {
-    // Whole batches only (as the reference's DataLoader with drop_last): every timed step has `batch` images.
-    const whole = Math.floor(this.split.count / this.setting.batch) * this.setting.batch;
-    const split = { ...this.split, count: whole, images: this.split.images.subarray(0, whole * STUDY_ARCHITECTURE.input) };
-    return batches(split, { batchSize: this.setting.batch, order: this.order, binarizer: { kind: 'dynamic', stream: this.binarization } });
+    return batches(this.split, { batchSize: this.setting.batch, order: this.order, binarizer: { kind: 'dynamic', stream: this.binarization } });
   }
 
   /** Milliseconds of each of `n` steps. */

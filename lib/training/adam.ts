@@ -73,18 +73,21 @@ export class FlatAdam {
     // the old parameters keeps them (TensorFlow then copies, as before).
     if (params.dataId !== this.lastDataId) this.work.assign(params);
     params.assign(this.standIn);
-    this.lastDataId = null;
-    resourceApplyAdam(
-      this.work,
-      this.m,
-      this.v,
-      { beta1Power: Math.pow(beta1, t), beta2Power, learningRate, beta1, beta2, epsilon: epsilon * Math.sqrt(1 - beta2Power) },
-      grad,
-    );
-    const result = this.work.read() as tf.Tensor1D;
-    params.assign(result);
-    result.dispose(); // `params` keeps the data
-    this.lastDataId = params.dataId;
+    try {
+      resourceApplyAdam(
+        this.work,
+        this.m,
+        this.v,
+        { beta1Power: Math.pow(beta1, t), beta2Power, learningRate, beta1, beta2, epsilon: epsilon * Math.sqrt(1 - beta2Power) },
+        grad,
+      );
+    } finally {
+      // Even if the update failed, `params` must not keep the stand-in: it gets `work`'s values back.
+      const result = this.work.read() as tf.Tensor1D;
+      params.assign(result);
+      result.dispose(); // `params` keeps the data
+      this.lastDataId = params.dataId;
+    }
   }
 
   /** Copies of both moments and the step count (for checkpoints). */
