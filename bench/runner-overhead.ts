@@ -7,6 +7,7 @@
  * final evaluation, e.g. the paper profile's L_5000 on 10,000 images, which takes many minutes). An 80-epoch paper run's time is
  * estimated from the measured per-step and per-epoch costs at full data (printed, labeled as estimate).
  */
+import './training-threads';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';

@@ -7,6 +7,7 @@
  * Run: `npx tsx bench/step.ts [iterations=200] [k=5] [--ops [objective=iwae]]`. Medians after a warm-up;
  * noisy on a shared machine. For the side-by-side comparison with PyTorch use `iwae bench`.
  */
+import './training-threads';
 import * as tf from '@tensorflow/tfjs-node';
 import { MODEL_NAMES, type ModelName } from '../lib/config/run-config';
 import { countTensorFlowOps } from '../lib/perf/op-count';
@@ -50,7 +51,7 @@ function main(): void {
   const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   const iterations = Number(positional[0] ?? 200);
   const k = Number(positional[1] ?? 5);
-  console.log(`backend ${tf.getBackend()}, batch 20, ${iterations} timed iterations after ${WARMUP} warm-up`);
+  console.log(`backend ${tf.getBackend()} with ${process.env.TF_NUM_INTRAOP_THREADS} intra-op thread(s), batch 20, ${iterations} timed iterations after ${WARMUP} warm-up`);
   for (const objective of MODEL_NAMES) {
     const r = benchmark(objective, k, iterations);
     console.log(`${objective.padEnd(15)} k=${k}: median ${r.msPerStep.toFixed(2)} ms/iteration (p90 ${r.p90.toFixed(2)}), ${r.ops} TensorFlow ops`);

@@ -1,11 +1,11 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { RunConfig } from '../config/run-config';
+import { trainingEnvironment } from '../env/tensorflow-threads';
 import { loadMnist } from '../data/mnist';
 import { clearLockOfDeadProcess, isLockStale, readLock, type LockOwner } from './lock';
 import { readRunOutcome, runDirPath, runFile, type RunFailure, type RunOutcome } from './run-dir';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-protocol';
-import { tensorflowThreadsPerWorker, workerEnvironment } from './worker-threads';
 
 export interface GridRunSpec {
   id: string;
@@ -21,13 +21,9 @@ export interface RunGridOptions {
   retryFailed?: boolean;
   mnist: WorkerSetup;
   /**
-   * TensorFlow threads per worker (default: the cores shared out among the workers, see
-   * worker-threads.ts). TF_NUM_INTRAOP_THREADS in the environment or in `workerEnv` wins over it.
+   * Extra environment variables for the workers. Each worker trains with one TensorFlow thread
+   * (lib/env/tensorflow-threads.ts) unless this or the environment sets TF_NUM_INTRAOP_THREADS.
    */
-  threadsPerWorker?: number;
-  /** Cores to share out for the default `threadsPerWorker` (callers pass os.availableParallelism(); default 1). */
-  cores?: number;
-  /** Extra environment variables for the workers. */
   workerEnv?: NodeJS.ProcessEnv;
   onEvent?: (event: GridEvent) => void;
   /** Abort = stop claiming, stop the workers (their runs keep their checkpoints), resolve as interrupted. */
@@ -128,11 +124,6 @@ class GridScheduler {
     });
   }
 
-  private threadsPerWorker(): number {
-    const { threadsPerWorker, workers, cores } = this.options;
-    return threadsPerWorker ?? tensorflowThreadsPerWorker(workers, cores ?? 1);
-  }
-
   /** A run needs work unless it has an outcome; a failure counts only if not being retried. */
   private needsWork(outcome: RunOutcome | null): boolean {
     if (!outcome) return true;
@@ -143,7 +134,7 @@ class GridScheduler {
   private spawnWorker(): void {
     const child = fork(WORKER_MODULE, [], {
       execArgv: ['--require', require.resolve('tsx/cjs')],
-      env: workerEnvironment(this.threadsPerWorker(), process.env, this.options.workerEnv),
+      env: trainingEnvironment(process.env, this.options.workerEnv),
       // The worker's stdout goes to our stderr: stdout is kept for the grid's own report.
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     });

@@ -31,7 +31,6 @@ export async function runProfileGrid(options: ProfileGridOptions): Promise<{ sum
     runs,
     resultsDir: options.resultsDir,
     workers: options.workers ?? availableParallelism(),
-    cores: availableParallelism(),
     mnist: options.mnist,
     onEvent: (event) => {
       const line = describeEvent(event);

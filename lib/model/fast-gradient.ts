@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-node';
 import type { ModelName } from '../config/run-config';
+import { ALIGN_FLOATS } from './architecture';
 import type { Model } from './model';
 import { matMul2d, rawOps as op, tanhGrad } from './raw-ops';
 
@@ -131,23 +132,45 @@ export function fastLossAndGradient(model: Model, objective: ModelName, x: tf.Te
     if (weights.posterior) dEncoded = op.add(dEncoded, tf.tensor2d(weights.posterior, [batch, 2 * latent], 'float32'));
     const encoderBack = mlpBackward(encoder, encoded.inputs, dEncoded, false);
 
-    // One flat gradient in the layout's order (encoder then decoder; each layer's weight, then bias).
-    const pieces: tf.Tensor1D[] = [];
-    for (const g of [...encoderBack.layers, ...decoderBack.layers]) pieces.push(op.reshape<tf.Rank.R1>(g.weight, [-1]), g.bias);
-    return op.concat(pieces, 0);
+    // One flat gradient in the vector's order: every weight matrix, every bias, zeros for the padding.
+    const layerGradients = [...encoderBack.layers, ...decoderBack.layers];
+    const padding = layout.size - layout.weightsSize - layout.biasesSize;
+    return op.concat(
+      [...layerGradients.map((g) => op.reshape<tf.Rank.R1>(g.weight, [-1])), ...layerGradients.map((g) => g.bias), ...(padding > 0 ? [tf.zeros([padding]) as tf.Tensor1D] : [])],
+      0,
+    );
   });
   return { values, gradient: gradient ?? null };
 }
 
-/** Views of every layer: one SplitV for the flat vector, one Reshape per weight matrix. */
+/**
+ * Views of every layer. The flat vector (weights, then biases, then padding: architecture.ts) is cut as
+ * rows of ALIGN_FLOATS: when every weight matrix is a whole number of rows (the study's all are),
+ * TensorFlow's SplitV returns the matrices as views of the parameters instead of copying 1.7 MB; then
+ * only the bias block is split (a copy of a few kB). One Reshape per weight matrix.
+ */
 function unpackLayers(model: Model): { encoder: DenseLayer[]; decoder: DenseLayer[] } {
-  const { specs } = model.layout;
-  const pieces = op.split(model.params, specs.map((s) => s.size), 0);
-  const layers = { encoder: [] as DenseLayer[], decoder: [] as DenseLayer[] };
-  for (let i = 0; i < specs.length; i += 2) {
-    const w = specs[i];
-    layers[w.network].push({ weight: op.reshape<tf.Rank.R2>(pieces[i], [w.fanIn, w.fanOut]), bias: pieces[i + 1] as tf.Tensor1D });
+  const { layout, params } = model;
+  const weights = layout.specs.filter((s) => s.role === 'weight');
+  const biases = layout.specs.filter((s) => s.role === 'bias');
+  const padding = layout.size - layout.weightsSize - layout.biasesSize;
+  let weightPieces: tf.Tensor[];
+  let biasBlock: tf.Tensor;
+  if (weights.every((w) => w.size % ALIGN_FLOATS === 0)) {
+    const rows = op.reshape<tf.Rank.R2>(params, [layout.size / ALIGN_FLOATS, ALIGN_FLOATS]);
+    const pieces = op.split(rows, [...weights.map((w) => w.size / ALIGN_FLOATS), (layout.biasesSize + padding) / ALIGN_FLOATS], 0);
+    weightPieces = pieces.slice(0, -1);
+    biasBlock = op.reshape(pieces[pieces.length - 1], [-1]);
+  } else {
+    const pieces = op.split(params, [...weights.map((w) => w.size), layout.biasesSize + padding], 0);
+    weightPieces = pieces.slice(0, -1);
+    biasBlock = pieces[pieces.length - 1];
   }
+  const biasPieces = op.split(biasBlock, [...biases.map((b) => b.size), ...(padding > 0 ? [padding] : [])], 0);
+  const layers = { encoder: [] as DenseLayer[], decoder: [] as DenseLayer[] };
+  weights.forEach((w, i) => {
+    layers[w.network].push({ weight: op.reshape<tf.Rank.R2>(weightPieces[i], [w.fanIn, w.fanOut]), bias: biasPieces[i] as tf.Tensor1D });
+  });
   return layers;
 }
 

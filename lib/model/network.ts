@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-node';
-import type { ParameterLayout } from './architecture';
+import { specsInVectorOrder, type ParameterLayout } from './architecture';
 
 /** One affine layer as views of the flat parameter vector. */
 export interface DenseLayer {
@@ -15,17 +15,21 @@ export interface Network {
 }
 
 /**
- * Views of every layer of the flat vector `flat`. One SplitV op cuts all pieces (its gradient is one
- * concat), instead of a slice per parameter. Call inside tf.tidy (or a gradient function).
+ * Views of every layer of the flat vector `flat`. One SplitV op cuts all pieces in the vector's order
+ * (its gradient is one concat), instead of a slice per parameter. Call inside tf.tidy (or a gradient
+ * function).
  */
 export function unpackNetwork(flat: tf.Tensor1D, layout: ParameterLayout): Network {
   if (flat.size !== layout.size) throw new RangeError(`flat parameters have ${flat.size} values, the layout needs ${layout.size}`);
-  const pieces = tf.split(flat, layout.specs.map((s) => s.size));
+  const ordered = specsInVectorOrder(layout);
+  const padding = layout.size - layout.weightsSize - layout.biasesSize;
+  const pieces = tf.split(flat, [...ordered.map((s) => s.size), ...(padding > 0 ? [padding] : [])]);
+  const byName = new Map(ordered.map((spec, i) => [spec.name, pieces[i]]));
   const network: Network = { layout, encoder: [], decoder: [] };
   for (let i = 0; i < layout.specs.length; i += 2) {
     const w = layout.specs[i];
-    const weight = pieces[i].reshape([w.fanIn, w.fanOut]) as tf.Tensor2D;
-    const bias = pieces[i + 1] as tf.Tensor1D;
+    const weight = byName.get(w.name)!.reshape([w.fanIn, w.fanOut]) as tf.Tensor2D;
+    const bias = byName.get(layout.specs[i + 1].name) as tf.Tensor1D;
     network[w.network].push({ weight, bias });
   }
   return network;

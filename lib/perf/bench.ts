@@ -4,7 +4,7 @@ import { MNIST_TRAIN_SIZE } from '../config/run-config';
 import { STUDY_ARCHITECTURE } from '../model/architecture';
 import { measureMatMulGflops, stepFlops } from './floor';
 import { OurStep } from './our-step';
-import { tensorflowThreadEnv, tensorflowThreadsPerWorker } from '../experiments/worker-threads';
+import { defaultPoolEnvironment, intraOpThreads, trainingEnvironment } from '../env/tensorflow-threads';
 import { ReferenceServer, type ReferenceInfo, type ReferenceLocation, type ReferenceStyle } from './reference';
 import { median } from './stats';
 import { measureGridThroughput } from './throughput';
@@ -23,6 +23,11 @@ export interface BenchOptions {
   workers: number;
   reference: ReferenceLocation;
   seed: number;
+  /**
+   * This process's environment (its TensorFlow thread settings are what ours is timed with); the grid
+   * figure's workers get it as `iwae grid` gives it to its workers.
+   */
+  env: NodeJS.ProcessEnv;
 }
 
 export interface BenchReport {
@@ -36,16 +41,25 @@ export interface BenchReport {
   leanReferenceMsPerStep: number | null;
   /** ours / lean reference. */
   leanRatio: number | null;
+  /**
+   * Ours with the training feed inline (batches and noise made on the training thread, as both
+   * references make theirs) instead of in its worker thread: what the feed thread is worth.
+   */
+  oursInlineFeedMsPerStep: number;
+  /** ours inline-feed / study-style reference. */
+  inlineFeedRatio: number | null;
   reference: { status: 'measured'; torch: string; threads: number; style: 'study'; sameLoss: { study: number; lean: number } } | { status: 'missing'; reason: string };
   /** Median ms/iteration of each alternating block, in order. */
-  blocks: { ours: number[]; reference: number[]; leanReference: number[] };
+  blocks: { ours: number[]; oursInlineFeed: number[]; reference: number[]; leanReference: number[] };
   oursOpsPerStep: number;
+  /** TensorFlow intra-op threads of the process timing ours (`iwae bench` trains with one, as `iwae train`). */
+  oursThreads: number;
   /** Seconds per epoch of 60,000 images, extrapolated from the per-iteration medians. */
   epochSeconds: { ours: number; reference: number | null; leanReference: number | null };
   /** Training epochs per hour: ours with `workers` processes at once vs each reference in one process. */
   grid: {
     workers: number;
-    /** TensorFlow threads per worker, as `iwae grid` gives them (lib/experiments/worker-threads.ts). */
+    /** TensorFlow threads per worker, as `iwae grid` gives them (lib/env/tensorflow-threads.ts). */
     threadsPerWorker: number;
     oursEpochsPerHour: number;
     oursMsPerStepPerWorker: number[];
@@ -71,7 +85,7 @@ export interface BenchReport {
 
 /**
  * Ours vs the PyTorch references at one setting, in one invocation: warm-up, then alternating blocks
- * (ours, study-style reference, lean reference, ours, ...) so that load from other processes hits every
+ * (ours, ours with the feed inline, study-style reference, lean reference, ours, ...) so that load from other processes hits every
  * side alike; medians over all timed iterations. Then the grid figure (our worker processes at once, as
  * `iwae grid` runs them), and the arithmetic floor. `log` gets progress lines (stderr in the CLI).
  */
@@ -81,10 +95,11 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   const stepsPerEpoch = Math.ceil(MNIST_TRAIN_SIZE / batch);
   const styles: ReferenceStyle[] = ['study', 'lean'];
   const ours = new OurStep(setting);
+  const oursInline = new OurStep({ ...setting, feed: 'inline' });
   let server: ReferenceServer | null = null;
   let referenceStatus: BenchReport['reference'];
-  const blocks = { ours: [] as number[], study: [] as number[], lean: [] as number[] };
-  const all = { ours: [] as number[], study: [] as number[], lean: [] as number[] };
+  const blocks = { ours: [] as number[], inline: [] as number[], study: [] as number[], lean: [] as number[] };
+  const all = { ours: [] as number[], inline: [] as number[], study: [] as number[], lean: [] as number[] };
   let opsPerStep: number;
   try {
     if (options.reference.available) {
@@ -97,30 +112,39 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     }
     log(`warm-up: ${options.warmupSteps} iterations each`);
     ours.time(options.warmupSteps);
+    oursInline.time(options.warmupSteps);
     if (server) for (const style of styles) await server.time(options.warmupSteps, style);
     opsPerStep = ours.opsPerStep();
     const blockCount = Math.max(1, Math.ceil(options.steps / options.blockSteps));
     for (let b = 0; b < blockCount; b++) {
       const n = Math.min(options.blockSteps, options.steps - b * options.blockSteps) || options.steps;
+      await settle();
       const mine = ours.time(n);
       blocks.ours.push(median(mine));
       all.ours.push(...mine);
+      await settle();
+      const inline = oursInline.time(n);
+      blocks.inline.push(median(inline));
+      all.inline.push(...inline);
       if (server) {
         for (const style of styles) {
+          await settle();
           const theirs = await server.time(n, style);
           blocks[style].push(median(theirs));
           all[style].push(...theirs);
         }
       }
       const theirs = server ? `, study-style reference ${blocks.study[b].toFixed(2)}, lean reference ${blocks.lean[b].toFixed(2)}` : '';
-      log(`block ${b + 1}/${blockCount}: ours ${blocks.ours[b].toFixed(2)} ms/iteration${theirs}`);
+      log(`block ${b + 1}/${blockCount}: ours ${blocks.ours[b].toFixed(2)} ms/iteration (inline feed ${blocks.inline[b].toFixed(2)})${theirs}`);
     }
   } finally {
     ours.dispose();
+    oursInline.dispose();
     await server?.close();
   }
 
   const oursMs = median(all.ours);
+  const inlineMs = median(all.inline);
   const studyMs = all.study.length > 0 ? median(all.study) : null;
   const leanMs = all.lean.length > 0 ? median(all.lean) : null;
   const perHour = (stepsPerSecond: number) => (stepsPerSecond * 3600) / stepsPerEpoch;
@@ -128,11 +152,13 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   const over = (a: number, b: number | null) => (b === null ? null : a / b);
 
   const cores = cpus().length;
-  const threadsPerWorker = tensorflowThreadsPerWorker(options.workers, cores);
+  // The workers get what `iwae grid` gives its workers (a user's TF_NUM_INTRAOP_THREADS wins there too).
+  const workerEnv = trainingEnvironment(options.env);
+  const threadsPerWorker = intraOpThreads(workerEnv) ?? cores;
   log(`grid throughput: ${options.workers} worker processes at once (${threadsPerWorker} TensorFlow thread(s) each, as iwae grid; then TensorFlow's default pools)`);
   const gridOptions = { workers: options.workers, warmupSteps: options.warmupSteps, steps: options.steps };
-  const grid = await measureGridThroughput(setting, { ...gridOptions, env: tensorflowThreadEnv(threadsPerWorker) });
-  const defaultThreads = await measureGridThroughput(setting, gridOptions);
+  const grid = await measureGridThroughput(setting, { ...gridOptions, env: workerEnv });
+  const defaultThreads = await measureGridThroughput(setting, { ...gridOptions, env: defaultPoolEnvironment(options.env) });
   const oursGrid = perHour(grid.stepsPerSecond);
   const studySequential = sequential(studyMs);
   const leanSequential = sequential(leanMs);
@@ -151,9 +177,12 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     ratio: over(oursMs, studyMs),
     leanReferenceMsPerStep: leanMs,
     leanRatio: over(oursMs, leanMs),
+    oursInlineFeedMsPerStep: inlineMs,
+    inlineFeedRatio: over(inlineMs, studyMs),
     reference: referenceStatus,
-    blocks: { ours: blocks.ours, reference: blocks.study, leanReference: blocks.lean },
+    blocks: { ours: blocks.ours, oursInlineFeed: blocks.inline, reference: blocks.study, leanReference: blocks.lean },
     oursOpsPerStep: opsPerStep,
+    oursThreads: intraOpThreads(options.env) ?? cores,
     epochSeconds: { ours: (oursMs * stepsPerEpoch) / 1000, reference: seconds(studyMs), leanReference: seconds(leanMs) },
     grid: {
       workers: grid.workers,
@@ -183,6 +212,15 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   };
 }
 
+/**
+ * A pause before each timed block, so the side that ran last is idle when the next one starts: PyTorch's
+ * OpenMP threads spin for a while after their last parallel region, on the cores the next block needs.
+ */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+}
+const SETTLE_MS = 100;
+
 function referenceInfo(info: ReferenceInfo, losses: Record<ReferenceStyle, number>): BenchReport['reference'] {
   // Both styles must compute the same objective, or timing them against ours would compare different work.
   const gap = Math.abs(losses.study - losses.lean);
@@ -204,8 +242,8 @@ export function formatBenchReport(r: BenchReport): string[] {
   if (r.reference.status === 'missing') lines.push(`reference: missing (${r.reference.reason}); reporting ours only`);
   else lines.push(`reference: PyTorch ${r.reference.torch}, ${r.reference.threads} threads; study-style and lean iterations, same loss (${r.reference.sameLoss.study.toFixed(3)})`);
   lines.push(
-    `per iteration: ours ${ms(r.oursMsPerStep)} (${r.oursOpsPerStep} TensorFlow ops), study-style reference ${ms(r.referenceMsPerStep)} (ratio ${ratio(r.ratio)}), ` +
-      `lean reference ${ms(r.leanReferenceMsPerStep)} (ratio ${ratio(r.leanRatio)})`,
+    `per iteration: ours ${ms(r.oursMsPerStep)} (${r.oursOpsPerStep} TensorFlow ops, ${r.oursThreads} thread(s)), study-style reference ${ms(r.referenceMsPerStep)} (ratio ${ratio(r.ratio)}), ` +
+      `lean reference ${ms(r.leanReferenceMsPerStep)} (ratio ${ratio(r.leanRatio)}); ours with the feed inline ${ms(r.oursInlineFeedMsPerStep)} (ratio ${ratio(r.inlineFeedRatio)})`,
     `per epoch: ours ${r.epochSeconds.ours.toFixed(1)} s, study-style ${r.epochSeconds.reference === null ? 'n/a' : `${r.epochSeconds.reference.toFixed(1)} s`}, ` +
       `lean ${r.epochSeconds.leanReference === null ? 'n/a' : `${r.epochSeconds.leanReference.toFixed(1)} s`}`,
     `grid: ours ${perHour(g.oursEpochsPerHour)} epochs/hour with ${g.workers} workers x ${g.threadsPerWorker} thread(s) (${perHour(g.oursSequentialEpochsPerHour)} in one process); ` +

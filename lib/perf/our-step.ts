@@ -1,12 +1,10 @@
-import * as tf from '@tensorflow/tfjs-node';
 import type { ModelName } from '../config/run-config';
-import { batches } from '../data/batches';
 import type { MnistSplit } from '../data/mnist';
 import { STUDY_ARCHITECTURE } from '../model/architecture';
 import { disposeModel, initModel, type Model } from '../model/model';
-import { normalNoise } from '../model/noise';
 import { createStream, type RandomStream } from '../random/streams';
 import { FlatAdam } from '../training/adam';
+import { openTrainingFeed, type FeedKind, type StepInput, type TrainingFeed } from '../training/feed';
 import { trainStep } from '../training/step';
 import { countTensorFlowOps } from './op-count';
 
@@ -15,58 +13,53 @@ export interface StepSetting {
   k: number;
   batch: number;
   seed: number;
+  /** Where batches and noise come from (default 'thread', as training runs). */
+  feed?: FeedKind;
 }
 
 /** Grey images the bench draws batches from: as many as the PyTorch reference's (bench/reference.py). */
 const BENCH_IMAGES = 6000;
 
 /**
- * Our training iteration exactly as the training loop runs it (lib/training/run.ts): the next batch of
- * the epoch from the data pipeline (shuffled, dynamically binarized in JS), noise drawn in JS from the
- * run's noise stream, `trainStep` (fast gradient + fused Adam), loss values read back. The images have
- * MNIST's mix of pixel values (`greyImages`), as the PyTorch references' do.
+ * Our training iteration exactly as the training loop runs it (lib/training/run.ts): the next step's
+ * inputs from the training feed (shuffled, dynamically binarized batch and noise from the run's streams,
+ * made ahead in the feed's worker thread), `trainStep` (fast gradient + fused Adam), loss values read
+ * back. The images have MNIST's mix of pixel values (`greyImages`), as the PyTorch references' do.
  */
 export class OurStep {
   private readonly model: Model;
   private readonly adam: FlatAdam;
-  private readonly noise: RandomStream;
-  private readonly order: RandomStream;
-  private readonly binarization: RandomStream;
-  private readonly split: MnistSplit;
-  private epoch: Generator<tf.Tensor2D>;
+  private readonly feed: TrainingFeed;
+  private epoch: Generator<StepInput>;
 
   constructor(readonly setting: StepSetting) {
     const { seed } = setting;
     this.model = initModel(STUDY_ARCHITECTURE, 'xavier-uniform', createStream(seed, 'init'));
     this.adam = new FlatAdam(this.model.layout.size, { beta1: 0.9, beta2: 0.999, epsilon: 1e-4 });
-    this.noise = createStream(seed, 'noise');
-    this.order = createStream(seed, 'data-order');
-    this.binarization = createStream(seed, 'binarization');
     // Whole batches only (as the reference's DataLoader with drop_last): every timed step has `batch` images.
-    this.split = greyImages(Math.floor(BENCH_IMAGES / setting.batch) * setting.batch, createStream(seed, 'data'));
-    this.epoch = this.nextEpoch();
+    const split = greyImages(Math.floor(BENCH_IMAGES / setting.batch) * setting.batch, createStream(seed, 'data'));
+    this.feed = openTrainingFeed(setting.feed ?? 'thread', split, { batchSize: setting.batch, k: setting.k, latent: STUDY_ARCHITECTURE.latent }, {
+      order: createStream(seed, 'data-order'),
+      binarizer: { kind: 'dynamic', stream: createStream(seed, 'binarization') },
+      noise: createStream(seed, 'noise'),
+    });
+    this.epoch = this.feed.epoch();
   }
 
   /** One iteration; returns the loss (so a caller can check it trains). */
   step(): number {
-    const { objective, k, batch } = this.setting;
     let next = this.epoch.next();
     if (next.done) {
-      this.epoch = this.nextEpoch();
+      this.epoch = this.feed.epoch();
       next = this.epoch.next();
     }
-    const x = next.value as tf.Tensor2D;
-    const noise = normalNoise(this.noise, batch, k, STUDY_ARCHITECTURE.latent);
+    const { x, noise } = next.value as StepInput;
     try {
-      return trainStep(this.model, this.adam, objective, x, noise, 1e-3).loss;
+      return trainStep(this.model, this.adam, this.setting.objective, x, noise, 1e-3).loss;
     } finally {
       x.dispose();
       noise.dispose();
     }
-  }
-
-  private nextEpoch(): Generator<tf.Tensor2D> {
-    return batches(this.split, { batchSize: this.setting.batch, order: this.order, binarizer: { kind: 'dynamic', stream: this.binarization } });
   }
 
   /** Milliseconds of each of `n` steps. */
@@ -87,6 +80,7 @@ export class OurStep {
 
   dispose(): void {
     this.epoch.return(undefined);
+    this.feed.close();
     disposeModel(this.model);
     this.adam.dispose();
   }

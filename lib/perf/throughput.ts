@@ -18,11 +18,11 @@ export interface ThroughputResult {
 /**
  * Steps per second of `workers` processes training at once, each its own model (as the grid runner's
  * worker processes do, lib/experiments/grid-runner.ts): all warm up, then start together on 'go'.
- * `env` goes to the workers (e.g. TF_NUM_INTRAOP_THREADS to try thread counts).
+ * `env` is the workers' whole environment (its TF_NUM_INTRAOP_THREADS sizes their TensorFlow pools).
  */
 export async function measureGridThroughput(
   setting: StepSetting,
-  options: { workers: number; warmupSteps: number; steps: number; env?: NodeJS.ProcessEnv },
+  options: { workers: number; warmupSteps: number; steps: number; env: NodeJS.ProcessEnv },
 ): Promise<ThroughputResult> {
   const children: ChildProcess[] = [];
   const stderr: string[] = [];
@@ -30,7 +30,7 @@ export async function measureGridThroughput(
     const waiters = Array.from({ length: options.workers }, (_, i) => {
       const child = fork(WORKER_MODULE, [], {
         execArgv: ['--require', require.resolve('tsx/cjs')],
-        env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2', ...options.env },
+        env: { TF_CPP_MIN_LOG_LEVEL: '2', ...options.env },
         // TensorFlow's start-up banner goes to stderr; kept only to explain a failure.
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       });

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Architecture } from '../model/architecture';
+import { parameterLayout, unalignedOffsets, type Architecture } from '../model/architecture';
 import type { StreamState } from '../random/streams';
 import type { AdamState } from './adam';
 import { writeFileAtomic } from '../io/atomic-file';
@@ -20,7 +20,8 @@ export interface Checkpoint {
 }
 
 const MAGIC = 'IWAECKPT';
-const VERSION = 1;
+/** 2: the flat vector's weights-then-biases aligned layout (architecture.ts); 1: layer by layer, read and converted. */
+const VERSION = 2;
 
 export class CheckpointError extends Error {
   constructor(readonly path: string, reason: string) {
@@ -79,7 +80,7 @@ export function readCheckpoint(path: string): Checkpoint {
   if (bytes.length < 16 || bytes.subarray(0, 8).toString('ascii') !== MAGIC) throw new CheckpointError(path, 'not an iwae-lab checkpoint');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
-  if (version !== VERSION) throw new CheckpointError(path, `checkpoint version ${version}, this code reads ${VERSION}`);
+  if (version !== VERSION && version !== 1) throw new CheckpointError(path, `checkpoint version ${version}, this code reads 1 and ${VERSION}`);
   const jsonLength = view.getUint32(12, true);
   if (16 + jsonLength > bytes.length) throw new CheckpointError(path, 'truncated header');
   let header: Header;
@@ -99,12 +100,31 @@ export function readCheckpoint(path: string): Checkpoint {
     for (let j = 0; j < n; j++) out[j] = view.getFloat32(offset + j * 4, true);
     return out;
   });
+  const [parameters, m, v] = version === 1 ? arrays.map((a) => fromUnalignedLayout(path, header.architecture, a)) : arrays;
   return {
     epoch: header.epoch,
     architecture: header.architecture,
-    parameters: arrays[0],
-    adam: { m: arrays[1], v: arrays[2], step: header.adamStep },
+    parameters,
+    adam: { m, v, step: header.adamStep },
     streams: header.streams,
     metrics: header.metrics,
   };
+}
+
+/**
+ * A version-1 vector (each layer's weight then bias, no padding) in today's layout: the same numbers in
+ * their new places (Adam's moments move with their parameters), so an old run resumes exactly.
+ */
+function fromUnalignedLayout(path: string, architecture: Architecture, values: Float32Array): Float32Array {
+  let layout;
+  try {
+    layout = parameterLayout(architecture);
+  } catch (err) {
+    throw new CheckpointError(path, `corrupt header: ${(err as Error).message}`);
+  }
+  const old = unalignedOffsets(layout);
+  if (values.length !== old.size) throw new CheckpointError(path, `version 1 checkpoint with ${values.length} parameters, its architecture has ${old.size}`);
+  const out = new Float32Array(layout.size);
+  layout.specs.forEach((spec, i) => out.set(values.subarray(old.offsets[i], old.offsets[i] + spec.size), spec.offset));
+  return out;
 }

@@ -1,15 +1,15 @@
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import type { RunConfig } from '../config/run-config';
-import { batchCount, batches } from '../data/batches';
+import { batchCount } from '../data/batch-arrays';
 import { makeBinarizer, type Binarizer } from '../data/binarize';
 import { takeFirst, type MnistData, type MnistSplit } from '../data/mnist';
 import { PIXELS } from '../data/shape';
 import { parameterLayout, type Architecture } from '../model/architecture';
 import { dataMeanOutputBias } from '../model/init';
 import { disposeModel, initModel, modelFromParameters, readParameters, type Model } from '../model/model';
-import { normalNoise } from '../model/noise';
 import { createStream, restoreStream, type RandomStream } from '../random/streams';
 import { FlatAdam } from './adam';
+import { openTrainingFeed, type FeedKind, type TrainingFeed } from './feed';
 import { writeFileAtomic } from '../io/atomic-file';
 import { readCheckpoint, writeCheckpoint } from './checkpoint';
 import { isImageEpoch, writeEpochImages, writeEpochSummaries } from './run-artifacts';
@@ -50,6 +50,11 @@ export interface TrainHooks {
   onStep?(step: number, total: number): void;
 }
 
+export interface TrainOptions {
+  /** Where the training loop's batches and noise are made (default 'thread'; same numbers either way). */
+  feed?: FeedKind;
+}
+
 /**
  * Trains one run into `runDir` (created if needed). If `runDir` holds a checkpoint of the same run (any
  * field but `epochs` differing is an error), training resumes from it and produces exactly the numbers
@@ -58,7 +63,7 @@ export interface TrainHooks {
  * and, every `evaluation.imagesEvery` epochs and at the end, reconstruction and prior-sample PNGs to images/. A NaN/Inf loss stops the run with
  * status 'failed' and a diagnostic (also written to failure.json), keeping the last good checkpoint.
  */
-export async function trainRun(config: RunConfig, data: MnistData, runDir: string, hooks: TrainHooks = {}): Promise<RunResult> {
+export async function trainRun(config: RunConfig, data: MnistData, runDir: string, hooks: TrainHooks = {}, options: TrainOptions = {}): Promise<RunResult> {
   const files = runFiles(runDir);
   try {
     mkdirSync(runDir, { recursive: true });
@@ -94,8 +99,16 @@ export async function trainRun(config: RunConfig, data: MnistData, runDir: strin
       });
   const { beta1, beta2, epsilon } = config.optimizer;
   const optimizer = new FlatAdam(model.layout.size, { beta1, beta2, epsilon }, checkpoint?.adam);
+  let feed: TrainingFeed | null = null;
   try {
     const binarizers = makeBinarizers(config, train, test, streams);
+    // The feed owns the loop's streams ('data-order', 'noise', and 'binarization' when dynamic).
+    const trainFeed = openTrainingFeed(options.feed ?? 'thread', train, { batchSize: config.batchSize, k: config.k, latent: architecture.latent }, {
+      order: streams['data-order'],
+      binarizer: binarizers.train,
+      noise: streams.noise,
+    });
+    feed = trainFeed;
     const perEpoch = batchCount(train.count, config.batchSize);
     const totalSteps = perEpoch * config.epochs;
     for (let epoch = (checkpoint?.epoch ?? 0) + 1; epoch <= config.epochs; epoch++) {
@@ -105,10 +118,8 @@ export async function trainRun(config: RunConfig, data: MnistData, runDir: strin
       const reconstruction = new BatchMeans();
       const kl = new BatchMeans();
       let step = 0;
-      for (const x of batches(train, { batchSize: config.batchSize, order: streams['data-order'], binarizer: binarizers.train })) {
+      for (const { size, x, noise } of trainFeed.epoch()) {
         step += 1;
-        const size = x.shape[0];
-        const noise = normalNoise(streams.noise, size, config.k, architecture.latent);
         const values = trainStep(model, optimizer, config.model, x, noise, learningRate);
         x.dispose();
         noise.dispose();
@@ -160,7 +171,7 @@ export async function trainRun(config: RunConfig, data: MnistData, runDir: strin
         architecture: model.layout.architecture,
         parameters: readParameters(model),
         adam: optimizer.state(),
-        streams: Object.fromEntries(RUN_STREAMS.map((name) => [name, streams[name].state()])),
+        streams: { ...Object.fromEntries(RUN_STREAMS.map((name) => [name, streams[name].state()])), ...trainFeed.states() },
         metrics,
       });
       appendFileSync(files.metrics, `${JSON.stringify(epochMetrics)}\n`);
@@ -175,6 +186,7 @@ export async function trainRun(config: RunConfig, data: MnistData, runDir: strin
     }
     return { config, epochs: metrics, status: 'completed' };
   } finally {
+    feed?.close();
     optimizer.dispose();
     disposeModel(model);
   }

@@ -17,9 +17,14 @@ test('the study layout: 784-200-200-(50+50) encoder, 50-200-200-784 decoder, one
     'decoder.1.weight 200x200',
     'decoder.2.weight 200x784',
   ]);
-  // 217,300 encoder + 207,984 decoder parameters, laid end to end without gaps.
-  assert.equal(layout.size, 425_284);
-  layout.specs.forEach((s, i) => assert.equal(s.offset, i === 0 ? 0 : layout.specs[i - 1].offset + layout.specs[i - 1].size));
+  // 217,300 encoder + 207,984 decoder parameters: every weight matrix end to end, then every bias, then
+  // 12 zeros to a whole number of 64-byte rows (so the weights split off without copies).
+  assert.equal(layout.weightsSize + layout.biasesSize, 425_284);
+  assert.equal(layout.biasesSize, 200 + 200 + 100 + 200 + 200 + 784);
+  assert.equal(layout.size, 425_296);
+  const ordered = [...layout.specs.filter((s) => s.role === 'weight'), ...layout.specs.filter((s) => s.role === 'bias')];
+  ordered.forEach((s, i) => assert.equal(s.offset, i === 0 ? 0 : ordered[i - 1].offset + ordered[i - 1].size, s.name));
+  for (const s of layout.specs) if (s.role === 'weight') assert.equal(s.offset % 16, 0, `${s.name} starts on a 64-byte boundary`);
 });
 
 test("PyTorch's formulas: Xavier uses fan_in + fan_out, He (kaiming, a=0, fan_in) uses fan_in", () => {

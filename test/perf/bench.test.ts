@@ -9,7 +9,7 @@ import { runCli } from '../helpers/cli';
 // No timing is asserted anywhere here: the machine may be shared. Only shapes, types and exit codes.
 
 test('iwae bench --json --steps 5 --no-reference: one JSON object, ours measured, reference marked missing', () => {
-  const r = runCli(['bench', '--json', '--steps', '5', '--warmup', '2', '--block', '5', '--no-reference']);
+  const r = runCli(['bench', '--json', '--steps', '5', '--warmup', '2', '--block', '5', '--no-reference'], { TF_NUM_INTRAOP_THREADS: undefined, TF_NUM_INTEROP_THREADS: undefined });
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   assert.equal(lines.length, 1, 'exactly one line on stdout');
@@ -19,6 +19,8 @@ test('iwae bench --json --steps 5 --no-reference: one JSON object, ours measured
   assert.equal(report.ratio, null);
   assert.equal(report.leanReferenceMsPerStep, null);
   assert.equal(report.leanRatio, null);
+  assert.ok(report.oursInlineFeedMsPerStep > 0 && report.inlineFeedRatio === null);
+  assert.equal(report.blocks.oursInlineFeed.length, report.blocks.ours.length);
   assert.equal(report.reference.status, 'missing');
   assert.deepEqual(
     { objective: report.setting.objective, k: report.setting.k, batch: report.setting.batch, stepsPerEpoch: report.setting.stepsPerEpoch },
@@ -28,7 +30,9 @@ test('iwae bench --json --steps 5 --no-reference: one JSON object, ours measured
   assert.ok(report.epochSeconds.ours > 0 && report.grid.oursEpochsPerHour > 0 && report.grid.workers >= 1);
   assert.equal(report.grid.oursMsPerStepPerWorker.length, report.grid.workers);
   assert.equal(report.grid.defaultThreads.msPerStepPerWorker.length, report.grid.workers);
-  assert.ok(Number.isInteger(report.grid.threadsPerWorker) && report.grid.threadsPerWorker >= 1);
+  // As `iwae train` and `iwae grid` train: one TensorFlow thread (runCli passes no thread setting).
+  assert.equal(report.oursThreads, 1);
+  assert.equal(report.grid.threadsPerWorker, 1);
   assert.ok(report.floor.matmulGflops > 0 && report.floor.msPerStep > 0 && report.floor.oursOverFloor > 0);
   assert.equal(report.grid.ratio, null);
 });
@@ -68,10 +72,11 @@ test('iwae bench --json with the references: ratios are ours over each reference
   const report = JSON.parse(r.stdout.trim());
   assert.equal(report.reference.status, 'measured');
   assert.equal(report.reference.style, 'study');
-  assert.deepEqual([report.blocks.ours.length, report.blocks.reference.length, report.blocks.leanReference.length], [2, 2, 2]);
+  assert.deepEqual([report.blocks.ours.length, report.blocks.oursInlineFeed.length, report.blocks.reference.length, report.blocks.leanReference.length], [2, 2, 2, 2]);
   assert.ok(report.referenceMsPerStep > 0 && report.leanReferenceMsPerStep > 0);
   assert.ok(Math.abs(report.ratio - report.oursMsPerStep / report.referenceMsPerStep) < 1e-9);
   assert.ok(Math.abs(report.leanRatio - report.oursMsPerStep / report.leanReferenceMsPerStep) < 1e-9);
+  assert.ok(Math.abs(report.inlineFeedRatio - report.oursInlineFeedMsPerStep / report.referenceMsPerStep) < 1e-9);
   const g = report.grid;
   assert.ok(Math.abs(g.ratio - g.oursEpochsPerHour / g.referenceSequentialEpochsPerHour) < 1e-9);
   assert.ok(Math.abs(g.leanRatio - g.oursEpochsPerHour / g.leanReferenceSequentialEpochsPerHour) < 1e-9);

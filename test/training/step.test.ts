@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-node';
 import { MODEL_NAMES, type ModelName } from '../../lib/config/run-config';
-import { parameterLayout, STUDY_ARCHITECTURE } from '../../lib/model/architecture';
+import { parameterLayout, STUDY_ARCHITECTURE, unalignedOffsets } from '../../lib/model/architecture';
 import { disposeModel, initModel, modelFromParameters, readParameters, withNetwork, type Model } from '../../lib/model/model';
 import { normalNoise } from '../../lib/model/noise';
 import { objectiveValues } from '../../lib/model/objectives';
@@ -126,6 +126,40 @@ test('save -> load gives identical outputs and an identical next step', () => {
     [model, model2].forEach(disposeModel);
     adam.dispose();
     adam2.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a version-1 checkpoint (each layer's weight then bias, no padding) loads into today's layout with the same numbers", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'iwae-ckpt-v1-'));
+  try {
+    const layout = parameterLayout(ARCH);
+    const stream = createStream(3, 'values');
+    const current = [0, 1, 2].map(() => {
+      const values = stream.fillUniform(new Float32Array(layout.size));
+      values.fill(0, layout.weightsSize + layout.biasesSize); // the padding is zero
+      return values;
+    });
+    // The same values where version 1 kept them.
+    const old = unalignedOffsets(layout);
+    const legacy = current.map((values) => {
+      const out = new Float32Array(old.size);
+      layout.specs.forEach((spec, i) => out.set(values.subarray(spec.offset, spec.offset + spec.size), old.offsets[i]));
+      return out;
+    });
+    assert.equal(old.size, 425_284);
+    const path = join(dir, 'v1.bin');
+    writeCheckpoint(path, { epoch: 2, architecture: ARCH, parameters: legacy[0], adam: { m: legacy[1], v: legacy[2], step: 7 }, streams: {}, metrics: [] });
+    const bytes = readFileSync(path);
+    bytes.writeUInt32LE(1, 8); // the version field
+    writeFileSync(path, bytes);
+    const loaded = readCheckpoint(path);
+    assert.deepEqual([loaded.parameters, loaded.adam.m, loaded.adam.v], current);
+    assert.equal(loaded.adam.step, 7);
+    bytes.writeUInt32LE(3, 8);
+    writeFileSync(path, bytes);
+    assert.throws(() => readCheckpoint(path), /checkpoint version 3, this code reads 1 and 2/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

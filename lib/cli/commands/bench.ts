@@ -47,6 +47,7 @@ export function registerBenchCommand(program: Command): void {
             workers: flags.workers ?? availableParallelism(),
             reference,
             seed: 0,
+            env: process.env,
           },
           flags.json ? undefined : (line) => process.stderr.write(`${line}\n`),
         );

@@ -67,7 +67,6 @@ export function registerGridCommand(program: Command): void {
           runs,
           resultsDir,
           workers: flags.workers ?? availableParallelism(),
-          cores: availableParallelism(),
           retryFailed: flags.retryFailed,
           mnist: { mnistDir: chosenMnistDir(flags.mnistDir, process.env), mnistCacheDir: DEFAULT_MNIST_CACHE },
           onEvent: (event) => reporter.onEvent(event),
