@@ -42,7 +42,7 @@ export interface ParameterSpec {
  * layer (weight, bias), which is also the order inits draw them in. Why weights first: TensorFlow's
  * SplitV hands out views of its input instead of copying when every piece starts and ends on a 64-byte
  * boundary; the study's weight matrices are multiples of 16 floats and its biases are not, so the
- * weights come out copy-free as one block of rows and only the small bias block is copied
+ * weights and the padded bias block come out as views and only the few kB of biases are copied
  * (lib/model/fast-gradient.ts; ~0.1 ms of a ~3.7 ms step).
  */
 export interface ParameterLayout {

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-node';
 import type { ModelName } from '../config/run-config';
-import { ALIGN_FLOATS } from './architecture';
 import type { Model } from './model';
 import { matMul2d, rawOps as op, tanhGrad } from './raw-ops';
 
@@ -144,32 +143,23 @@ export function fastLossAndGradient(model: Model, objective: ModelName, x: tf.Te
 }
 
 /**
- * Views of every layer. The flat vector (weights, then biases, then padding: architecture.ts) is cut as
- * rows of ALIGN_FLOATS: when every weight matrix is a whole number of rows (the study's all are),
- * TensorFlow's SplitV returns the matrices as views of the parameters instead of copying 1.7 MB; then
- * only the bias block is split (a copy of a few kB). One Reshape per weight matrix.
+ * Views of every layer: one SplitV cuts the flat vector (weights, then biases, then padding:
+ * architecture.ts) into the weight matrices and the bias block, a second one the bias block into the
+ * biases, and one Reshape per weight matrix. TensorFlow's SplitV returns views instead of copies when
+ * every piece starts and ends on a 64-byte boundary: the layout pads the bias block to one, so when the
+ * weight matrices are whole multiples of 16 floats (the study's all are) the 1.7 MB of weights are not
+ * copied and only the few kB of biases are.
  */
 function unpackLayers(model: Model): { encoder: DenseLayer[]; decoder: DenseLayer[] } {
   const { layout, params } = model;
   const weights = layout.specs.filter((s) => s.role === 'weight');
   const biases = layout.specs.filter((s) => s.role === 'bias');
   const padding = layout.size - layout.weightsSize - layout.biasesSize;
-  let weightPieces: tf.Tensor[];
-  let biasBlock: tf.Tensor;
-  if (weights.every((w) => w.size % ALIGN_FLOATS === 0)) {
-    const rows = op.reshape<tf.Rank.R2>(params, [layout.size / ALIGN_FLOATS, ALIGN_FLOATS]);
-    const pieces = op.split(rows, [...weights.map((w) => w.size / ALIGN_FLOATS), (layout.biasesSize + padding) / ALIGN_FLOATS], 0);
-    weightPieces = pieces.slice(0, -1);
-    biasBlock = op.reshape(pieces[pieces.length - 1], [-1]);
-  } else {
-    const pieces = op.split(params, [...weights.map((w) => w.size), layout.biasesSize + padding], 0);
-    weightPieces = pieces.slice(0, -1);
-    biasBlock = pieces[pieces.length - 1];
-  }
-  const biasPieces = op.split(biasBlock, [...biases.map((b) => b.size), ...(padding > 0 ? [padding] : [])], 0);
+  const pieces = op.split(params, [...weights.map((w) => w.size), layout.biasesSize + padding], 0);
+  const biasPieces = op.split(pieces[weights.length], [...biases.map((b) => b.size), ...(padding > 0 ? [padding] : [])], 0);
   const layers = { encoder: [] as DenseLayer[], decoder: [] as DenseLayer[] };
   weights.forEach((w, i) => {
-    layers[w.network].push({ weight: op.reshape<tf.Rank.R2>(weightPieces[i], [w.fanIn, w.fanOut]), bias: biasPieces[i] as tf.Tensor1D });
+    layers[w.network].push({ weight: op.reshape<tf.Rank.R2>(pieces[i], [w.fanIn, w.fanOut]), bias: biasPieces[i] as tf.Tensor1D });
   });
   return layers;
 }
