@@ -53,32 +53,63 @@ function stepInput(arrays: StepArrays, shape: FeedShape): StepInput {
   }
 }
 
-class InlineFeed implements TrainingFeed {
+/** What both feeds share: epochs one after another, tensors made from each step's arrays, end states. */
+abstract class EpochFeed implements TrainingFeed {
   private endStates: FeedStates;
-  private closed = false;
+  protected closed = false;
+  private inEpoch = false;
 
   constructor(
-    private readonly split: MnistSplit,
-    private readonly shape: FeedShape,
-    private readonly sources: FeedSources,
+    protected readonly shape: FeedShape,
+    sources: FeedSources,
   ) {
     this.endStates = feedStates(sources);
   }
 
+  /** One epoch's step arrays, in order. */
+  protected abstract epochArrays(): Generator<StepArrays>;
+
+  /** The streams' states once `epochArrays` has run to its end. */
+  protected abstract statesAtEpochEnd(): FeedStates;
+
+  abstract close(): void;
+
   *epoch(): Generator<StepInput> {
     if (this.closed) throw new Error('the training feed is closed');
+    // A second epoch started before the first ended would take the first one's draws.
+    if (this.inEpoch) throw new Error('the training feed is still in an epoch: finish it (or leave it, which closes the feed) first');
+    this.inEpoch = true;
     let finished = false;
     try {
-      for (const arrays of epochStepArrays(this.split, this.shape, this.sources)) yield stepInput(arrays, this.shape);
+      for (const arrays of this.epochArrays()) yield stepInput(arrays, this.shape);
+      this.endStates = this.statesAtEpochEnd();
       finished = true;
-      this.endStates = feedStates(this.sources);
     } finally {
+      this.inEpoch = false;
       if (!finished) this.close();
     }
   }
 
   states(): FeedStates {
     return this.endStates;
+  }
+}
+
+class InlineFeed extends EpochFeed {
+  constructor(
+    private readonly split: MnistSplit,
+    shape: FeedShape,
+    private readonly sources: FeedSources,
+  ) {
+    super(shape, sources);
+  }
+
+  protected epochArrays(): Generator<StepArrays> {
+    return epochStepArrays(this.split, this.shape, this.sources);
+  }
+
+  protected statesAtEpochEnd(): FeedStates {
+    return feedStates(this.sources);
   }
 
   close(): void {
@@ -90,20 +121,16 @@ const WORKER_MODULE = join(__dirname, 'feed-worker.ts');
 /** No step from the worker for this long means it is gone (a step takes it ~1 ms). */
 const STALL_MS = 60_000;
 
-class ThreadedFeed implements TrainingFeed {
+class ThreadedFeed extends EpochFeed {
   private readonly control = new Int32Array(new SharedArrayBuffer(CONTROL_LENGTH * Int32Array.BYTES_PER_ELEMENT));
   private readonly port: MessagePort;
   private readonly worker: Worker;
-  private endStates: FeedStates;
   private consumed = 0;
-  private closed = false;
+  /** What the last epoch's last step brought. */
+  private lastEpochStates: FeedStates | null = null;
 
-  constructor(
-    split: MnistSplit,
-    private readonly shape: FeedShape,
-    sources: FeedSources,
-  ) {
-    this.endStates = feedStates(sources);
+  constructor(split: MnistSplit, shape: FeedShape, sources: FeedSources) {
+    super(shape, sources);
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     const workerData: FeedWorkerData = {
@@ -112,7 +139,7 @@ class ThreadedFeed implements TrainingFeed {
       images: split.images,
       count: split.count,
       shape,
-      states: this.endStates,
+      states: feedStates(sources),
       fixedBits: sources.binarizer.kind === 'fixed' ? sources.binarizer.bits : null,
     };
     this.worker = new Worker(loaderSource(WORKER_MODULE), { eval: true, workerData, transferList: [port2] });
@@ -121,26 +148,20 @@ class ThreadedFeed implements TrainingFeed {
     this.worker.on('error', () => undefined);
   }
 
-  *epoch(): Generator<StepInput> {
-    if (this.closed) throw new Error('the training feed is closed');
+  protected *epochArrays(): Generator<StepArrays> {
     this.worker.postMessage({ kind: 'epoch' } satisfies ToFeedWorker);
-    let finished = false;
-    try {
-      while (!finished) {
-        const step = this.next();
-        if (step.states) {
-          this.endStates = step.states;
-          finished = true;
-        }
-        yield stepInput(step, this.shape);
-      }
-    } finally {
-      if (!finished) this.close();
+    this.lastEpochStates = null;
+    while (this.lastEpochStates === null) {
+      const step = this.next();
+      // The epoch's last step carries the states at its end.
+      if (step.states) this.lastEpochStates = step.states;
+      yield step;
     }
   }
 
-  states(): FeedStates {
-    return this.endStates;
+  protected statesAtEpochEnd(): FeedStates {
+    if (this.lastEpochStates === null) throw new Error('the training feed ended an epoch without its stream states');
+    return this.lastEpochStates;
   }
 
   close(): void {
@@ -157,10 +178,7 @@ class ThreadedFeed implements TrainingFeed {
     const started = Date.now();
     while (Atomics.load(this.control, CONTROL.produced) <= this.consumed) {
       if (Atomics.load(this.control, CONTROL.status) === FEED_STATUS.failed) break;
-      if (Date.now() - started > STALL_MS) {
-        this.close();
-        throw new Error(`the training feed's worker thread sent nothing for ${STALL_MS / 1000} s`);
-      }
+      if (Date.now() - started > STALL_MS) return this.fail(`it sent nothing for ${STALL_MS / 1000} s`);
       Atomics.wait(this.control, CONTROL.produced, this.consumed, 1000);
     }
     const message = receiveMessageOnPort(this.port)?.message as FromFeedWorker | undefined;

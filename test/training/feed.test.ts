@@ -118,6 +118,33 @@ test('leaving an epoch early closes the feed: no more epochs, nothing leaked', a
   }
 });
 
+test('one epoch at a time: starting another before the first ends is refused, nothing drawn for it', async () => {
+  const split = takeFirst((await data()).train, COUNT);
+  for (const kind of FEED_KINDS) {
+    const straight = openTrainingFeed(kind, split, SHAPE, sources(6, 'dynamic', split));
+    const feed = openTrainingFeed(kind, split, SHAPE, sources(6, 'dynamic', split));
+    try {
+      const expected = drain(straight, 1);
+      const first = feed.epoch();
+      const got: Float32Array[] = [];
+      const take = () => {
+        const { x, noise } = first.next().value as { x: tf.Tensor2D; noise: tf.Tensor3D };
+        got.push(x.dataSync() as Float32Array);
+        x.dispose();
+        noise.dispose();
+      };
+      take();
+      assert.throws(() => feed.epoch().next(), /still in an epoch/, kind);
+      while (got.length < expected.length) take();
+      assert.deepEqual(got, expected.map((s) => s.x), kind);
+      assert.equal(first.next().done, true);
+    } finally {
+      straight.close();
+      feed.close();
+    }
+  }
+});
+
 test("a failure in the feed's worker thread reaches the training loop as an error, not a hang", async () => {
   const split = takeFirst((await data()).train, COUNT);
   // Fixed bits made for another split: the worker's batch maker refuses them.
