@@ -52,6 +52,8 @@ export interface ParameterLayout {
   weightsSize: number;
   /** Floats of all biases (right after the weights). */
   biasesSize: number;
+  /** Zeros after the biases, up to a multiple of ALIGN_FLOATS. */
+  padding: number;
   /** Number of floats in the flat vector: weights, biases and the zero padding. */
   size: number;
 }
@@ -87,12 +89,14 @@ export function parameterLayout(architecture: Architecture): ParameterLayout {
     }
   }
   const weightsSize = specs.filter((s) => s.role === 'weight').reduce((sum, s) => sum + s.size, 0);
+  const size = Math.ceil(offset / ALIGN_FLOATS) * ALIGN_FLOATS;
   return {
     architecture: { input, hidden: [...hidden], latent },
     specs,
     weightsSize,
     biasesSize: offset - weightsSize,
-    size: Math.ceil(offset / ALIGN_FLOATS) * ALIGN_FLOATS,
+    padding: size - offset,
+    size,
   };
 }
 

@@ -133,7 +133,7 @@ export function fastLossAndGradient(model: Model, objective: ModelName, x: tf.Te
 
     // One flat gradient in the vector's order: every weight matrix, every bias, zeros for the padding.
     const layerGradients = [...encoderBack.layers, ...decoderBack.layers];
-    const padding = layout.size - layout.weightsSize - layout.biasesSize;
+    const { padding } = layout;
     return op.concat(
       [...layerGradients.map((g) => op.reshape<tf.Rank.R1>(g.weight, [-1])), ...layerGradients.map((g) => g.bias), ...(padding > 0 ? [tf.zeros([padding]) as tf.Tensor1D] : [])],
       0,
@@ -154,7 +154,7 @@ function unpackLayers(model: Model): { encoder: DenseLayer[]; decoder: DenseLaye
   const { layout, params } = model;
   const weights = layout.specs.filter((s) => s.role === 'weight');
   const biases = layout.specs.filter((s) => s.role === 'bias');
-  const padding = layout.size - layout.weightsSize - layout.biasesSize;
+  const { padding } = layout;
   const pieces = op.split(params, [...weights.map((w) => w.size), layout.biasesSize + padding], 0);
   const biasPieces = op.split(pieces[weights.length], [...biases.map((b) => b.size), ...(padding > 0 ? [padding] : [])], 0);
   const layers = { encoder: [] as DenseLayer[], decoder: [] as DenseLayer[] };

@@ -22,7 +22,7 @@ export interface Network {
 export function unpackNetwork(flat: tf.Tensor1D, layout: ParameterLayout): Network {
   if (flat.size !== layout.size) throw new RangeError(`flat parameters have ${flat.size} values, the layout needs ${layout.size}`);
   const ordered = specsInVectorOrder(layout);
-  const padding = layout.size - layout.weightsSize - layout.biasesSize;
+  const { padding } = layout;
   const pieces = tf.split(flat, [...ordered.map((s) => s.size), ...(padding > 0 ? [padding] : [])]);
   const byName = new Map(ordered.map((spec, i) => [spec.name, pieces[i]]));
   const network: Network = { layout, encoder: [], decoder: [] };

@@ -42,7 +42,7 @@ function int32Type(backend: NodeJSKernelBackend, name: string): TFEOpAttr {
  * kernel lookup, broadcast checks, tape bookkeeping), which is a quarter of a step's time at the
  * study's batch of 20 (measured: Mul on [100, 784] 37 -> 20 us, Sigmoid 116 -> 76 us). Binary ops
  * broadcast as TensorFlow does (numpy rules). Float32 tensors only; int32 arguments (axes, shapes) are
- * made here. Not recorded for autograd.
+ * made here, once each (`withInt32`). Not recorded for autograd.
  */
 export const rawOps = {
   add: <T extends tf.Tensor>(a: T, b: tf.Tensor): T => floatOp('AddV2', a, b) as T,

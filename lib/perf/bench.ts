@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-node';
 import { cpus } from 'node:os';
 import { MNIST_TRAIN_SIZE } from '../config/run-config';
 import { STUDY_ARCHITECTURE } from '../model/architecture';
-import { measureMatMulGflops, stepFlops } from './floor';
+import { measureMachineMatMulGflops, stepFlops } from './floor';
 import { OurStep } from './our-step';
 import { defaultPoolEnvironment, intraOpThreads, trainingEnvironment } from '../env/tensorflow-threads';
 import { ReferenceServer, type ReferenceInfo, type ReferenceLocation, type ReferenceStyle } from './reference';
@@ -74,6 +74,7 @@ export interface BenchReport {
   };
   floor: {
     mflopPerStep: number;
+    /** The machine's float32 matmul rate with every core working (1024 x 1024 products). */
     matmulGflops: number;
     msPerStep: number;
     oursOverFloor: number;
@@ -100,6 +101,10 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   let referenceStatus: BenchReport['reference'];
   const blocks = { ours: [] as number[], inline: [] as number[], study: [] as number[], lean: [] as number[] };
   const all = { ours: [] as number[], inline: [] as number[], study: [] as number[], lean: [] as number[] };
+  const record = (side: keyof typeof all, ms: number[]) => {
+    blocks[side].push(median(ms));
+    all[side].push(...ms);
+  };
   let opsPerStep: number;
   try {
     if (options.reference.available) {
@@ -119,19 +124,13 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     for (let b = 0; b < blockCount; b++) {
       const n = Math.min(options.blockSteps, options.steps - b * options.blockSteps) || options.steps;
       await settle();
-      const mine = ours.time(n);
-      blocks.ours.push(median(mine));
-      all.ours.push(...mine);
+      record('ours', ours.time(n));
       await settle();
-      const inline = oursInline.time(n);
-      blocks.inline.push(median(inline));
-      all.inline.push(...inline);
+      record('inline', oursInline.time(n));
       if (server) {
         for (const style of styles) {
           await settle();
-          const theirs = await server.time(n, style);
-          blocks[style].push(median(theirs));
-          all[style].push(...theirs);
+          record(style, await server.time(n, style));
         }
       }
       const theirs = server ? `, study-style reference ${blocks.study[b].toFixed(2)}, lean reference ${blocks.lean[b].toFixed(2)}` : '';
@@ -163,8 +162,8 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   const studySequential = sequential(studyMs);
   const leanSequential = sequential(leanMs);
 
-  log('matmul rate (1024 x 1024 products)');
-  const gflops = measureMatMulGflops();
+  log('matmul rate (1024 x 1024 products, every core)');
+  const gflops = measureMachineMatMulGflops(options.env);
   const flops = stepFlops(STUDY_ARCHITECTURE, batch, k);
   const floorMs = flops / (gflops * 1e6);
   const binding = (tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding;

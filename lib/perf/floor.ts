@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-node';
+import { execFileSync } from 'node:child_process';
+import { defaultPoolEnvironment } from '../env/tensorflow-threads';
 import type { Architecture } from '../model/architecture';
 
 /**
@@ -40,4 +42,23 @@ export function measureMatMulGflops(size = 1024, repeats = 9): number {
     a.dispose();
     b.dispose();
   }
+}
+
+/**
+ * The machine's matmul rate, every core working: `measureMatMulGflops` in a child process with
+ * TensorFlow's default pools. The calling process cannot measure it itself when it trains with one
+ * TensorFlow thread (lib/env/tensorflow-threads.ts): its rate would be one core's, and the floor would
+ * not be the machine's.
+ */
+export function measureMachineMatMulGflops(env: NodeJS.ProcessEnv): number {
+  const script = `process.stdout.write(String(require(${JSON.stringify(__filename)}).measureMatMulGflops()))`;
+  const out = execFileSync(process.execPath, ['--require', require.resolve('tsx/cjs'), '-e', script], {
+    env: { ...defaultPoolEnvironment(env), TF_CPP_MIN_LOG_LEVEL: '2' },
+    encoding: 'utf8',
+    // TensorFlow's start-up banner goes to stderr.
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const gflops = Number(out.trim());
+  if (!(gflops > 0)) throw new Error(`the matmul-rate process printed '${out.trim()}', not a rate`);
+  return gflops;
 }

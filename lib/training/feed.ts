@@ -139,7 +139,7 @@ class ThreadedFeed extends EpochFeed {
       images: split.images,
       count: split.count,
       shape,
-      states: feedStates(sources),
+      states: this.states(),
       fixedBits: sources.binarizer.kind === 'fixed' ? sources.binarizer.bits : null,
     };
     this.worker = new Worker(loaderSource(WORKER_MODULE), { eval: true, workerData, transferList: [port2] });
