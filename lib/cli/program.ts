@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { describeFileSystemError } from '../io/fs-errors';
 import { UserError } from './errors';
 import { registerEnvCommand } from './commands/env';
 import { registerDataCommand } from './commands/data';
@@ -21,13 +22,19 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Usage errors surface as CommanderError (printed once, by `main`) at every level of subcommand. */
+/**
+ * Usage errors surface as CommanderError (printed once, by `main`) at every level of subcommand. Help
+ * asked for by a missing subcommand (`iwae`, `iwae data`) still goes to stderr.
+ */
 function quietUsageErrors(command: Command): void {
-  command.exitOverride().configureOutput({ writeErr: () => undefined });
+  command.exitOverride().configureOutput({ outputError: () => undefined });
   command.commands.forEach(quietUsageErrors);
 }
 
-/** Runs the CLI; returns the process exit code. Usage errors: one line, exit 2. */
+/**
+ * Runs the CLI; returns the process exit code. Usage errors: one line, exit 2; a missing subcommand: its
+ * help on stderr, exit 2; a file-system problem (full disk, read-only directory): one line, exit 1.
+ */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
@@ -35,9 +42,9 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
-        return 0;
-      }
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      // `iwae help` exits 0; help shown because a subcommand is missing exits non-zero (commander: 1).
+      if (err.code === 'commander.help') return err.exitCode === 0 ? 0 : 2;
       // commander's messages already start with "error: ".
       process.stderr.write(`iwae: ${err.message.replace(/^error: /, '')}\n`);
       return 2;
@@ -45,6 +52,11 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof UserError) {
       process.stderr.write(`iwae: ${err.message}\n`);
       return err.exitCode;
+    }
+    const fileSystemProblem = describeFileSystemError(err);
+    if (fileSystemProblem) {
+      process.stderr.write(`iwae: ${fileSystemProblem}\n`);
+      return 1;
     }
     throw err;
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PIXELS } from '../data/shape';
 
 /** Objectives: the study's VAE (closed-form KL), IWAE, and the VAE with a one-sample KL estimate (k=1 ablation). */
 export const MODEL_NAMES = ['vae', 'iwae', 'vae-sampled-kl'] as const;
@@ -10,6 +11,36 @@ export type InitName = (typeof INIT_NAMES)[number];
 
 export const MNIST_TRAIN_SIZE = 60_000;
 export const MNIST_TEST_SIZE = 10_000;
+
+/**
+ * What one training step, or one batch of the per-epoch test pass, may allocate for its decoder-sized
+ * tensors ([images x k, 784] float32): a run that needs more is refused when its config is validated,
+ * instead of dying in an allocation mid-run. 4 GiB fits the machines the study runs on with room to spare.
+ */
+export const STEP_MEMORY_BUDGET_BYTES = 4 * 1024 ** 3;
+/**
+ * [rows, 784] float32 tensors alive at once at the peak, measured (peak RSS over rows * 784 * 4 bytes):
+ * a training step (fast path, lib/model/fast-gradient.ts) ~13.5, the forward-only test pass ~8.1.
+ */
+const LIVE_DECODER_TENSORS = { trainingStep: 14, testPass: 9 } as const;
+/** Most decoded rows (images x samples) a training step / test-pass batch may have within the budget. */
+export const MAX_DECODED_ROWS = {
+  trainingStep: Math.floor(STEP_MEMORY_BUDGET_BYTES / (LIVE_DECODER_TENSORS.trainingStep * PIXELS * 4)),
+  testPass: Math.floor(STEP_MEMORY_BUDGET_BYTES / (LIVE_DECODER_TENSORS.testPass * PIXELS * 4)),
+} as const;
+
+const GIB = 1024 ** 3;
+
+/** The one-line reason `images` x `k` decoded rows do not fit, or null when they do. */
+function memoryProblem(what: string, batchField: string, images: number, k: number, maxRows: number, tensors: number): string | null {
+  if (images * k <= maxRows) return null;
+  const needGiB = (images * k * PIXELS * 4 * tensors) / GIB;
+  return (
+    `${what} decodes ${batchField} ${images} x k ${k} = ${images * k} rows of ${PIXELS} pixels, ~${needGiB.toPrecision(3)} GiB at its peak, ` +
+    `over the ${STEP_MEMORY_BUDGET_BYTES / GIB} GiB budget: ` +
+    (images <= maxRows ? `at ${batchField} ${images}, k must be <= ${Math.floor(maxRows / images)}` : `${batchField} must be <= ${Math.floor(maxRows / k)} at k ${k}`)
+  );
+}
 
 /**
  * One training run, as plain data. Everything that changes a run's numbers is in here (so it can name
@@ -64,7 +95,21 @@ export const RunConfigSchema = z
       })
       .default({ activeUnitThreshold: 1e-2, imagesEvery: 10, finalK: 5000, finalTestSize: MNIST_TEST_SIZE, testBatchSize: 250 }),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    const step = memoryProblem('a training step', 'batchSize', config.batchSize, config.k, MAX_DECODED_ROWS.trainingStep, LIVE_DECODER_TENSORS.trainingStep);
+    if (step) ctx.addIssue({ code: 'custom', path: [config.batchSize <= MAX_DECODED_ROWS.trainingStep ? 'k' : 'batchSize'], message: step });
+    const test = memoryProblem(
+      'a test-pass batch',
+      'evaluation.testBatchSize',
+      config.evaluation.testBatchSize,
+      config.k,
+      MAX_DECODED_ROWS.testPass,
+      LIVE_DECODER_TENSORS.testPass,
+    );
+    const testBatchTooLarge = config.evaluation.testBatchSize > MAX_DECODED_ROWS.testPass;
+    if (test && !step) ctx.addIssue({ code: 'custom', path: testBatchTooLarge ? ['evaluation', 'testBatchSize'] : ['k'], message: test });
+  });
 
 /** A validated run config with every default filled in. */
 export type RunConfig = z.output<typeof RunConfigSchema>;

@@ -1,5 +1,7 @@
 import { SingleBar } from 'cli-progress';
 import type { GridEvent } from './grid-runner';
+import { lockStaleAtMs, readLock, type LockInfo, type LockOptions, type LockOwner } from './lock';
+import { RUN_FILES, runDirPath, runFile } from './run-dir';
 
 /**
  * Shows a grid's progress on `stream` (the CLI passes stderr): a live bar on a terminal, plain lines
@@ -14,7 +16,12 @@ export interface GridReporter {
 /** Share of a run's time spent in training vs the final evaluation (for the ETA only). */
 const TRAINING_SHARE = 0.85;
 
-export function createGridReporter(stream: NodeJS.WriteStream, title: string): GridReporter {
+export interface GridReporterOptions {
+  /** The grid's results root: lets a 'waiting' line say who holds a run's lock and when it goes stale. */
+  resultsDir?: string;
+}
+
+export function createGridReporter(stream: NodeJS.WriteStream, title: string, options: GridReporterOptions = {}): GridReporter {
   const startedMs = Date.now();
   const partial = new Map<string, number>();
   const epochShown = new Map<string, string>();
@@ -89,9 +96,14 @@ export function createGridReporter(stream: NodeJS.WriteStream, title: string): G
           resolved = event.done;
           line(`${event.id} ERROR: ${event.message}`);
           return;
-        case 'waiting':
-          line(`${event.id} is held by ${event.holder ? `pid ${event.holder.pid} on ${event.holder.hostname}` : 'another process'}; waiting for it`);
+        case 'damaged':
+          line(`${event.id}: ${event.problem}; ${event.repairable ? 'rebuilding it from the checkpoint' : 'cannot be rebuilt (no checkpoint)'}`);
           return;
+        case 'waiting': {
+          const lock = options.resultsDir === undefined ? null : readLockQuietly(runFile(runDirPath(options.resultsDir, event.id), 'lock'));
+          line(describeWait(event.id, event.holder, lock));
+          return;
+        }
         case 'stopping':
           line(`stopping (${event.reason}): no new runs; finished epochs are kept`);
           return;
@@ -103,14 +115,48 @@ export function createGridReporter(stream: NodeJS.WriteStream, title: string): G
   };
 }
 
+function readLockQuietly(path: string): LockInfo | null {
+  try {
+    return readLock(path);
+  } catch {
+    return null; // unreadable (permissions): the line falls back to the holder the worker saw
+  }
+}
+
+/**
+ * One line on a run another process holds: who holds it and, for a lock judged by its heartbeat (another
+ * host's, or a file that is not a lock), how long until it is judged stale and taken over. `lock` is the
+ * lock as read now (null: gone or unreadable; then only the holder the worker saw is known).
+ */
+export function describeWait(id: string, seenHolder: LockOwner | null, lock: LockInfo | null, nowMs = Date.now(), options: LockOptions = {}): string {
+  if (lock === null) {
+    const who = seenHolder ? `pid ${seenHolder.pid} on ${seenHolder.hostname}` : 'another process';
+    return `${id} is held by ${who}; waiting for it`;
+  }
+  const staleAt = lockStaleAtMs(lock, options);
+  if (staleAt === null) {
+    return `${id} is held by pid ${lock.owner?.pid} on this host; waiting for it (taken over as soon as that process is gone)`;
+  }
+  const staleAfter = formatSeconds((staleAt - lock.mtimeMs) / 1000);
+  const left = staleAt - nowMs;
+  const when = left > 0 ? `in ${formatSeconds(left / 1000)}` : 'now';
+  const age = formatSeconds(Math.max(0, nowMs - lock.mtimeMs) / 1000);
+  if (lock.owner === null) {
+    return `${id}: its ${RUN_FILES.lock} is unreadable as a lock (last changed ${age} ago); waiting: unless it is replaced, it is taken over as stale ${when} (${staleAfter} after its last change)`;
+  }
+  return `${id} is held by pid ${lock.owner.pid} on ${lock.owner.hostname} (last heartbeat ${age} ago); waiting: without a new heartbeat it is taken over as stale ${when} (${staleAfter} after the last)`;
+}
+
 function shortId(id: string): string {
   return id.replace(/-[0-9a-f]{8}$/, '');
 }
 
 export function formatSeconds(seconds: number): string {
   if (!Number.isFinite(seconds)) return '--';
-  if (seconds < 60) return `${seconds.toFixed(1)} s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m ${String(Math.round(seconds % 60)).padStart(2, '0')}s`;
+  if (seconds < 59.95) return `${seconds.toFixed(1)} s`;
+  // Round once, so 299.9 s is "5m 00s", not "4m 60s".
+  const whole = Math.round(seconds);
+  const minutes = Math.floor(whole / 60);
+  if (minutes < 60) return `${minutes}m ${String(whole % 60).padStart(2, '0')}s`;
   return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, '0')}m`;
 }

@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import type { RunConfig } from '../config/run-config';
 import { trainingEnvironment } from '../env/tensorflow-threads';
 import { loadMnist } from '../data/mnist';
+import { assertDirectoryOrAbsent, assertWritableDirectory } from '../io/fs-errors';
 import { clearLockOfDeadProcess, isLockStale, readLock, type LockOwner } from './lock';
-import { readRunOutcome, runDirPath, runFile, type RunFailure, type RunOutcome } from './run-dir';
-import type { FromWorker, ToWorker, WorkerSetup } from './worker-protocol';
+import { inspectRun, runDirPath, runFile, type RunFailure, type RunOutcome } from './run-dir';
+import type { FromWorker, RunErrorKind, ToWorker, WorkerSetup } from './worker-protocol';
 
 export interface GridRunSpec {
   id: string;
@@ -19,6 +20,8 @@ export interface RunGridOptions {
   workers: number;
   /** Redo runs whose recorded outcome is 'failed' (only failures recorded before this call started). */
   retryFailed?: boolean;
+  /** Train runs whose checkpoint is damaged, foreign or of an older version again from scratch. */
+  restartBadCheckpoint?: boolean;
   mnist: WorkerSetup;
   /**
    * Extra environment variables for the workers. Each worker trains with one TensorFlow thread
@@ -38,7 +41,9 @@ export type GridEvent =
   | { type: 'start'; total: number; alreadyDone: number; toRun: number; workers: number }
   | { type: 'progress'; id: string; phase: 'training' | 'evaluation'; epoch: number; epochs: number; done: number; total: number }
   | { type: 'run-done'; id: string; by: 'this-grid' | 'elsewhere'; status: 'completed' | 'failed'; failure?: RunFailure; seconds?: number; done: number; total: number }
-  | { type: 'run-error'; id: string; message: string; done: number; total: number }
+  | { type: 'run-error'; id: string; message: string; kind: RunErrorKind; done: number; total: number }
+  /** A run whose files do not match its record: executed again to rebuild them from its checkpoint (or an error). */
+  | { type: 'damaged'; id: string; problem: string; repairable: boolean }
   | { type: 'waiting'; id: string; holder: LockOwner | null }
   | { type: 'stopping'; reason: string };
 
@@ -49,7 +54,7 @@ export interface GridSummary {
   /** Runs whose outcome is 'failed' (NaN/Inf) at the end, with trainRun's diagnostic. */
   failed: Array<{ id: string; failure: RunFailure }>;
   /** Runs that hit an exception or lost their worker: no outcome recorded, a later grid tries them again. */
-  errors: Array<{ id: string; message: string }>;
+  errors: Array<{ id: string; message: string; kind: RunErrorKind }>;
   /** Runs this call brought to an outcome. */
   ranNow: string[];
   /** Runs without an outcome at the end (interrupted, errors). */
@@ -86,7 +91,7 @@ class GridScheduler {
   private readonly pending: string[] = [];
   private readonly waiting = new Set<string>();
   private readonly resolved = new Set<string>();
-  private readonly errors: Array<{ id: string; message: string }> = [];
+  private readonly errors: Array<{ id: string; message: string; kind: RunErrorKind }> = [];
   private readonly ranNow: string[] = [];
   private readonly slots: WorkerSlot[] = [];
   private crashesLeft: number;
@@ -105,10 +110,15 @@ class GridScheduler {
 
   async start(): Promise<GridSummary> {
     if (this.options.signal?.aborted) return this.summary(true);
+    assertDirectoryOrAbsent(this.options.resultsDir);
     for (const run of this.byId.values()) {
-      if (this.needsWork(readRunOutcome(runDirPath(this.options.resultsDir, run.id)))) this.pending.push(run.id);
+      const inspection = inspectRun(runDirPath(this.options.resultsDir, run.id), run.id);
+      if (inspection.problem) this.emit({ type: 'damaged', id: run.id, problem: inspection.problem, repairable: inspection.repairable });
+      if (inspection.problem || this.needsWork(inspection.outcome)) this.pending.push(run.id);
       else this.resolved.add(run.id);
     }
+    // Once, here: a read-only results directory is one clear error, not every worker failing.
+    if (this.pending.length > 0) assertWritableDirectory(this.options.resultsDir);
     const workers = Math.min(this.options.workers, this.pending.length);
     this.emit({ type: 'start', total: this.byId.size, alreadyDone: this.resolved.size, toRun: this.pending.length, workers });
     if (this.pending.length === 0) return this.summary(false);
@@ -179,8 +189,8 @@ class GridScheduler {
       case 'error':
         slot.current = null;
         this.resolved.add(message.id);
-        this.errors.push({ id: message.id, message: message.message });
-        this.emit({ type: 'run-error', id: message.id, message: message.message, done: this.resolved.size, total: this.byId.size });
+        this.errors.push({ id: message.id, message: message.message, kind: message.kind });
+        this.emit({ type: 'run-error', id: message.id, message: message.message, kind: message.kind, done: this.resolved.size, total: this.byId.size });
         break;
     }
     this.dispatch();
@@ -209,8 +219,8 @@ class GridScheduler {
     const how = signal ? `signal ${signal}` : `code ${code}`;
     if (lost) {
       this.resolved.add(lost);
-      this.errors.push({ id: lost, message: `its worker died (${how})` });
-      this.emit({ type: 'run-error', id: lost, message: `its worker died (${how})`, done: this.resolved.size, total: this.byId.size });
+      this.errors.push({ id: lost, message: `its worker died (${how})`, kind: 'other' });
+      this.emit({ type: 'run-error', id: lost, message: `its worker died (${how})`, kind: 'other', done: this.resolved.size, total: this.byId.size });
     }
     const workLeft = this.pending.length > 0 || this.waiting.size > 0;
     if (workLeft && this.crashesLeft > 0) {
@@ -242,6 +252,7 @@ class GridScheduler {
         config: run.config,
         runDir: runDirPath(this.options.resultsDir, id),
         retryFailedBefore: this.options.retryFailed ? this.startedIso : null,
+        restartBadCheckpoint: this.options.restartBadCheckpoint ?? false,
       });
     }
     const busy = this.aliveSlots().some((slot) => slot.current !== null);
@@ -259,7 +270,8 @@ class GridScheduler {
       if (this.stopping) return;
       for (const id of [...this.waiting]) {
         const dir = runDirPath(this.options.resultsDir, id);
-        const outcome = readRunOutcome(dir);
+        const inspection = inspectRun(dir, id);
+        const outcome = inspection.problem ? null : inspection.outcome;
         if (!this.needsWork(outcome) && outcome) {
           this.resolve(id, 'elsewhere', outcome.status);
           continue;
@@ -318,7 +330,8 @@ class GridScheduler {
     const failed: Array<{ id: string; failure: RunFailure }> = [];
     const unfinished: string[] = [];
     for (const id of [...this.byId.keys()].sort()) {
-      const outcome = readRunOutcome(runDirPath(this.options.resultsDir, id));
+      const inspection = inspectRun(runDirPath(this.options.resultsDir, id), id);
+      const outcome = inspection.problem ? null : inspection.outcome;
       if (outcome?.status === 'completed') completed.push(id);
       else if (outcome?.status === 'failed') failed.push({ id, failure: outcome.failure });
       else unfinished.push(id);

@@ -8,13 +8,14 @@
 import { mkdirSync } from 'node:fs';
 import { loadMnist, type MnistData } from '../data/mnist';
 import { clearFailure, executeRun } from './execute-run';
-import { tryClaimLock, type HeldLock } from './lock';
-import { readRunOutcome, recordAttempt, runFile } from './run-dir';
+import { LOCK_HEARTBEAT_MS, tryClaimLock, type HeldLock } from './lock';
+import { inspectRun, recordAttempt, runFile } from './run-dir';
+import { CheckpointError } from '../training/checkpoint';
+import { DamagedFileError } from '../io/sealed-json';
 import { runId } from './run-id';
+import { describeFileSystemError } from '../io/fs-errors';
 import type { FromWorker, RunReport, ToWorker } from './worker-protocol';
 
-/** Refresh the lock's heartbeat at most this often (other hosts judge liveness by it). */
-const HEARTBEAT_MS = 30_000;
 /** Send step progress at most this often. */
 const PROGRESS_MS = 1_000;
 
@@ -48,14 +49,16 @@ async function handle(message: ToWorker): Promise<void> {
 
 async function runOne(message: Extract<ToWorker, { type: 'run' }>): Promise<RunReport> {
   const { id, config, runDir } = message;
-  if (!data) return { type: 'error', id, message: 'worker got a run before its data was loaded' };
-  if (runId(config) !== id) return { type: 'error', id, message: `config does not match run id (it is ${runId(config)})` };
+  if (!data) return { type: 'error', id, message: 'worker got a run before its data was loaded', kind: 'other' };
+  if (runId(config) !== id) return { type: 'error', id, message: `config does not match run id (it is ${runId(config)})`, kind: 'other' };
   mkdirSync(runDir, { recursive: true });
   const claim = tryClaimLock(runFile(runDir, 'lock'));
   if (!claim.claimed) return { type: 'busy', id, holder: claim.holder };
   heldLock = claim.lock;
   try {
-    const recorded = readRunOutcome(runDir);
+    // A recorded outcome whose files no longer match it is executed again: executeRun repairs it.
+    const inspection = inspectRun(runDir, id);
+    const recorded = inspection.problem ? null : inspection.outcome;
     if (recorded?.status === 'completed') return { type: 'skipped', id, status: 'completed' };
     if (recorded?.status === 'failed') {
       const retry = message.retryFailedBefore !== null && recorded.finishedTime < message.retryFailedBefore;
@@ -69,7 +72,8 @@ async function runOne(message: Extract<ToWorker, { type: 'run' }>): Promise<RunR
     const lock = claim.lock;
     const beat = () => {
       const now = Date.now();
-      if (now - lastBeat >= HEARTBEAT_MS) {
+      // Other hosts judge the run alive by this heartbeat (lock.ts: FOREIGN_STALE_MS is 10 beats).
+      if (now - lastBeat >= LOCK_HEARTBEAT_MS) {
         lock.heartbeat();
         lastBeat = now;
       }
@@ -92,13 +96,14 @@ async function runOne(message: Extract<ToWorker, { type: 'run' }>): Promise<RunR
         lastProgress = now;
         send({ type: 'progress', id, phase: 'evaluation', epoch: config.epochs, epochs: config.epochs, done, total });
       },
-    });
+    }, { restartBadCheckpoint: message.restartBadCheckpoint });
     const seconds = (performance.now() - started) / 1000;
     return outcome.status === 'completed'
       ? { type: 'finished', id, status: 'completed', seconds }
       : { type: 'finished', id, status: 'failed', failure: outcome.failure, seconds };
   } catch (err) {
-    return { type: 'error', id, message: (err as Error).message };
+    const kind = err instanceof CheckpointError ? 'bad-checkpoint' : err instanceof DamagedFileError ? 'damaged-files' : 'other';
+    return { type: 'error', id, message: describeFileSystemError(err) ?? (err as Error).message, kind };
   } finally {
     claim.lock.release();
     heldLock = null;

@@ -32,13 +32,25 @@ export interface LockInfo {
 }
 
 export interface LockOptions {
-  /** Locks from another host are stale after this long without a heartbeat (default 10 minutes). */
+  /** Locks from another host are stale after this long without a heartbeat (default FOREIGN_STALE_MS). */
   foreignStaleMs?: number;
   /** This host's name (default os.hostname()); tests pretend to be another host with it. */
   hostname?: string;
 }
 
-const DEFAULT_FOREIGN_STALE_MS = 10 * 60 * 1000;
+/**
+ * A lock's holder refreshes it (`HeldLock.heartbeat`) about this often while it works: grid workers beat
+ * on the first training step or evaluation batch after each interval, and after every epoch.
+ */
+export const LOCK_HEARTBEAT_MS = 30_000;
+
+/**
+ * A lock from another host (or one that does not parse) is stale after this long without a heartbeat:
+ * 10 heartbeats (5 minutes). The margin covers the work between beats (an epoch's evaluation passes and
+ * checkpoint: seconds on `paper`, more on a loaded node), NFS attribute caching (a reader may see an mtime
+ * up to 60 s old) and clock skew between hosts; taking over a live run would train it twice.
+ */
+export const FOREIGN_STALE_MS = 10 * LOCK_HEARTBEAT_MS;
 
 /** Read as a lock, or null if there is no lock at `path`. */
 export function readLock(path: string): LockInfo | null {
@@ -69,9 +81,18 @@ function parseOwner(text: string): LockOwner | null {
 /** Whether the lock's holder is gone (see the module comment). */
 export function isLockStale(info: LockInfo, options: LockOptions = {}, nowMs = Date.now()): boolean {
   const here = options.hostname ?? osHostname();
-  const foreignStaleMs = options.foreignStaleMs ?? DEFAULT_FOREIGN_STALE_MS;
   if (info.owner && info.owner.hostname === here) return !isProcessAlive(info.owner.pid, info.owner.processStart);
-  return nowMs - info.mtimeMs > foreignStaleMs;
+  return nowMs > lockStaleAtMs(info, options)!;
+}
+
+/**
+ * When the lock is judged stale unless its holder refreshes it first (ms since the epoch), for locks
+ * judged by their heartbeat: those of another host and those that do not parse. null for a lock of this
+ * host, which is stale as soon as its process is gone, whenever that is.
+ */
+export function lockStaleAtMs(info: LockInfo, options: LockOptions = {}): number | null {
+  if (info.owner && info.owner.hostname === (options.hostname ?? osHostname())) return null;
+  return info.mtimeMs + (options.foreignStaleMs ?? FOREIGN_STALE_MS);
 }
 
 /** A claim held by this process. */

@@ -3,7 +3,7 @@ import { formatSeconds } from './grid-progress';
 import { runGrid, type GridEvent, type GridSummary } from './grid-runner';
 import { gridRuns, type ExperimentSelection } from './grids';
 import type { Profile } from './profiles';
-import { readResults, type RunRecord } from './results';
+import { leftOutWarning, readResults, type RunRecord } from './results';
 import type { WorkerSetup } from './worker-protocol';
 
 export interface ProfileGridOptions {
@@ -16,6 +16,10 @@ export interface ProfileGridOptions {
   workers?: number;
   /** One line per finished run and at start/end (notebooks pass console.log). */
   log?: (line: string) => void;
+  /** Every grid event as it happens (notebooks pass a live progress display). */
+  onEvent?: (event: GridEvent) => void;
+  /** Abort = stop the grid; finished epochs stay checkpointed (a notebook's interrupt). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -32,7 +36,9 @@ export async function runProfileGrid(options: ProfileGridOptions): Promise<{ sum
     resultsDir: options.resultsDir,
     workers: options.workers ?? availableParallelism(),
     mnist: options.mnist,
+    signal: options.signal,
     onEvent: (event) => {
+      options.onEvent?.(event);
       const line = describeEvent(event);
       if (line) log(line);
     },
@@ -43,7 +49,12 @@ export async function runProfileGrid(options: ProfileGridOptions): Promise<{ sum
   );
   if (summary.failed.length) log(`failed (NaN/Inf): ${summary.failed.map((f) => `${f.id}: ${f.failure.message}`).join('; ')}`);
   if (summary.errors.length) throw new Error(`grid runs hit errors: ${summary.errors.map((e) => `${e.id}: ${e.message}`).join('; ')}`);
-  return { summary, records: readResults(options.resultsDir, { ids: runs.map((r) => r.id) }) };
+  const records = readResults(options.resultsDir, { ids: runs.map((r) => r.id) });
+  for (const record of records) {
+    const warning = leftOutWarning(record);
+    if (warning) log(warning);
+  }
+  return { summary, records };
 }
 
 function describeEvent(event: GridEvent): string | null {
@@ -56,6 +67,8 @@ function describeEvent(event: GridEvent): string | null {
         : null;
     case 'run-error':
       return `[${event.done}/${event.total}] ${event.id} error: ${event.message}`;
+    case 'damaged':
+      return `${event.id}: ${event.problem}`;
     default:
       return null;
   }

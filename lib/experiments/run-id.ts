@@ -1,24 +1,7 @@
-import { createHash } from 'node:crypto';
 import { parseRunConfig, type RunConfig } from '../config/run-config';
+import { canonicalJson, sha256Hex } from '../io/digest';
 
-/**
- * JSON with object keys sorted at every level, so equal configs give equal text whatever order their
- * keys were written in. Arrays keep their order (it means something, e.g. hidden layer sizes).
- */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return Object.fromEntries(entries.map(([k, v]) => [k, sortKeys(v)]));
-  }
-  return value;
-}
+export { canonicalJson } from '../io/digest';
 
 /** Hex digits of the config hash kept in a run id: 32 bits, collisions are negligible for grids of ~100s. */
 const HASH_DIGITS = 8;
@@ -32,7 +15,7 @@ const HASH_DIGITS = 8;
  */
 export function runId(config: RunConfig): string {
   const full = parseRunConfig(config);
-  const hash = createHash('sha256').update(canonicalJson(full)).digest('hex').slice(0, HASH_DIGITS);
+  const hash = sha256Hex(canonicalJson(full)).slice(0, HASH_DIGITS);
   return `${full.model}-k${full.k}-${full.init}-s${full.seed}-e${full.epochs}-${hash}`;
 }
 

@@ -23,3 +23,12 @@ export function selectShard<T extends { id: string }>(runs: readonly T[], shard:
   const sorted = [...runs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return sorted.filter((_, position) => position % shard.count === shard.index - 1);
 }
+
+/**
+ * The warning for a shard with no runs (more shards than runs, e.g. `--shard 9/9` of an 8-run grid), or
+ * null when it has some. Not an error: a job array larger than the grid is harmless, but should say so.
+ */
+export function emptyShardWarning(shard: Shard, gridRuns: number): string | null {
+  if (shard.index <= gridRuns) return null;
+  return `shard ${shard.index}/${shard.count} is empty: the grid has ${gridRuns} run${gridRuns === 1 ? '' : 's'}, so only shards 1..${gridRuns} of ${shard.count} have any`;
+}

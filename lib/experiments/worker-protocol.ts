@@ -19,6 +19,8 @@ export type ToWorker =
       runDir: string;
       /** Redo a 'failed' run whose failure was recorded before this time (ISO); null: never redo failures. */
       retryFailedBefore: string | null;
+      /** Train a run whose checkpoint is damaged, foreign or of an older version again from scratch. */
+      restartBadCheckpoint: boolean;
     }
   | { type: 'stop' };
 
@@ -29,8 +31,14 @@ export type RunReport =
   | { type: 'busy'; id: string; holder: LockOwner | null }
   /** Already has an outcome (found after claiming): nothing to do. */
   | { type: 'skipped'; id: string; status: 'completed' | 'failed' }
-  /** An exception (a bug, a full disk): the run keeps no outcome, so a later grid tries it again. */
-  | { type: 'error'; id: string; message: string };
+  /**
+   * An exception: the run keeps no outcome. 'bad-checkpoint' (damaged, foreign or old: a rerun alone never
+   * fixes it, --restart-bad-checkpoint does) and 'damaged-files' (a run file that cannot be trusted nor
+   * rebuilt) need the user; 'other' (a full disk, a bug) may clear on a rerun.
+   */
+  | { type: 'error'; id: string; message: string; kind: RunErrorKind };
+
+export type RunErrorKind = 'bad-checkpoint' | 'damaged-files' | 'other';
 
 export type FromWorker =
   | { type: 'ready' }

@@ -105,20 +105,6 @@ export function specsInVectorOrder(layout: ParameterLayout): ParameterSpec[] {
   return [...layout.specs].sort((a, b) => a.offset - b.offset);
 }
 
-/**
- * Offsets of the layout checkpoints of version 1 used (layer by layer, weight then bias, no padding),
- * so those checkpoints still resume (lib/training/checkpoint.ts); same order as `layout.specs`.
- */
-export function unalignedOffsets(layout: ParameterLayout): { offsets: number[]; size: number } {
-  const offsets: number[] = [];
-  let offset = 0;
-  for (const spec of layout.specs) {
-    offsets.push(offset);
-    offset += spec.size;
-  }
-  return { offsets, size: offset };
-}
-
 /** The spec called `name`; throws if the layout has none. */
 export function parameterSpec(layout: ParameterLayout, name: string): ParameterSpec {
   const spec = layout.specs.find((s) => s.name === name);

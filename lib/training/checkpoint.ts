@@ -1,15 +1,21 @@
 import { readFileSync } from 'node:fs';
-import { parameterLayout, unalignedOffsets, type Architecture } from '../model/architecture';
+import type { RunConfig } from '../config/run-config';
+import type { Architecture } from '../model/architecture';
 import type { StreamState } from '../random/streams';
 import type { AdamState } from './adam';
 import { writeFileAtomic } from '../io/atomic-file';
+import { sha256Hex } from '../io/digest';
+import { DamagedFileError } from '../io/sealed-json';
 import type { EpochMetrics } from './metrics';
 
 /**
  * Everything a run needs to continue exactly as if never stopped: weights, Adam state, every random
- * stream's state, and the metrics so far (so metrics.jsonl can be repaired from it after a crash).
+ * stream's state, and the metrics so far (so metrics.jsonl can be repaired from it after a crash), tied
+ * to the run it belongs to by its config.
  */
 export interface Checkpoint {
+  /** The run's config when the checkpoint was written (a run may later be extended to more epochs). */
+  config: RunConfig;
   /** Completed epochs. */
   epoch: number;
   architecture: Architecture;
@@ -20,17 +26,26 @@ export interface Checkpoint {
 }
 
 const MAGIC = 'IWAECKPT';
-/** 2: the flat vector's weights-then-biases aligned layout (architecture.ts); 1: layer by layer, read and converted. */
-const VERSION = 2;
+/**
+ * 3: a SHA-256 of the whole file at its end, and the run's config in the header. Versions 1 and 2 had
+ * neither, so nothing could tell a damaged or foreign one from a good one: they are refused.
+ */
+export const CHECKPOINT_VERSION = 3;
+const DIGEST_BYTES = 32;
 
-export class CheckpointError extends Error {
-  constructor(readonly path: string, reason: string) {
-    super(`${path}: ${reason}`);
+/**
+ * A checkpoint that cannot be used: unreadable, damaged, of an older version, or of another run. Its own
+ * kind of damaged file because, unlike the others, the run can be trained again from scratch.
+ */
+export class CheckpointError extends DamagedFileError {
+  constructor(path: string, reason: string) {
+    super(path, reason);
     this.name = 'CheckpointError';
   }
 }
 
 interface Header {
+  config: RunConfig;
   epoch: number;
   architecture: Architecture;
   parameterCount: number;
@@ -41,12 +56,14 @@ interface Header {
 
 /**
  * Layout: 8-byte magic, uint32 version, uint32 header length, JSON header, zero padding to a multiple of
- * 4, then parameters, Adam m and Adam v as little-endian float32. Written atomically (temp + rename).
+ * 4, then parameters, Adam m and Adam v as little-endian float32, then the SHA-256 of every byte before
+ * it. Written atomically (temp + rename).
  */
 export function writeCheckpoint(path: string, checkpoint: Checkpoint): void {
   const n = checkpoint.parameters.length;
   if (checkpoint.adam.m.length !== n || checkpoint.adam.v.length !== n) throw new RangeError('Adam state and parameters differ in size');
   const header: Header = {
+    config: checkpoint.config,
     epoch: checkpoint.epoch,
     architecture: checkpoint.architecture,
     parameterCount: n,
@@ -55,21 +72,23 @@ export function writeCheckpoint(path: string, checkpoint: Checkpoint): void {
     metrics: checkpoint.metrics,
   };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
-  const headerEnd = 16 + json.length;
-  const dataStart = Math.ceil(headerEnd / 4) * 4;
-  const bytes = new Uint8Array(dataStart + 3 * n * 4);
+  const dataStart = Math.ceil((16 + json.length) / 4) * 4;
+  const dataEnd = dataStart + 3 * n * 4;
+  const bytes = new Uint8Array(dataEnd + DIGEST_BYTES);
   bytes.set(Buffer.from(MAGIC, 'ascii'), 0);
   const view = new DataView(bytes.buffer);
-  view.setUint32(8, VERSION, true);
+  view.setUint32(8, CHECKPOINT_VERSION, true);
   view.setUint32(12, json.length, true);
   bytes.set(json, 16);
   [checkpoint.parameters, checkpoint.adam.m, checkpoint.adam.v].forEach((array, i) => {
     const offset = dataStart + i * n * 4;
     for (let j = 0; j < n; j++) view.setFloat32(offset + j * 4, array[j], true);
   });
+  bytes.set(Buffer.from(sha256Hex(bytes.subarray(0, dataEnd)), 'hex'), dataEnd);
   writeFileAtomic(path, bytes);
 }
 
+/** Reads and verifies a checkpoint: any damaged byte, a truncation or an older version is a CheckpointError. */
 export function readCheckpoint(path: string): Checkpoint {
   let bytes: Buffer;
   try {
@@ -77,12 +96,23 @@ export function readCheckpoint(path: string): Checkpoint {
   } catch (err) {
     throw new CheckpointError(path, `cannot read checkpoint (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
-  if (bytes.length < 16 || bytes.subarray(0, 8).toString('ascii') !== MAGIC) throw new CheckpointError(path, 'not an iwae-lab checkpoint');
+  if (bytes.length < 16 + DIGEST_BYTES || bytes.subarray(0, 8).toString('ascii') !== MAGIC) throw new CheckpointError(path, 'not an iwae-lab checkpoint');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
-  if (version !== VERSION && version !== 1) throw new CheckpointError(path, `checkpoint version ${version}, this code reads 1 and ${VERSION}`);
+  if (version !== CHECKPOINT_VERSION) {
+    throw new CheckpointError(
+      path,
+      version < CHECKPOINT_VERSION
+        ? `checkpoint version ${version}, written before checkpoints carried a checksum and their run's identity; this code reads version ${CHECKPOINT_VERSION} only`
+        : `checkpoint version ${version}, this code reads version ${CHECKPOINT_VERSION} only (written by a newer iwae-lab?)`,
+    );
+  }
+  const dataEnd = bytes.length - DIGEST_BYTES;
+  if (sha256Hex(bytes.subarray(0, dataEnd)) !== bytes.subarray(dataEnd).toString('hex')) {
+    throw new CheckpointError(path, 'corrupt checkpoint: its checksum does not match (damaged or truncated)');
+  }
+  // From here the bytes are exactly what was written: a failure below is a bug, still reported, never used.
   const jsonLength = view.getUint32(12, true);
-  if (16 + jsonLength > bytes.length) throw new CheckpointError(path, 'truncated header');
   let header: Header;
   try {
     header = JSON.parse(bytes.subarray(16, 16 + jsonLength).toString('utf8')) as Header;
@@ -91,17 +121,15 @@ export function readCheckpoint(path: string): Checkpoint {
   }
   const n = header.parameterCount;
   const dataStart = Math.ceil((16 + jsonLength) / 4) * 4;
-  if (!Number.isInteger(n) || n < 1 || bytes.length !== dataStart + 3 * n * 4) {
-    throw new CheckpointError(path, `truncated or corrupt: ${bytes.length} bytes for ${n} parameters`);
-  }
-  const arrays = [0, 1, 2].map((i) => {
+  if (!Number.isInteger(n) || n < 1 || dataEnd !== dataStart + 3 * n * 4) throw new CheckpointError(path, `inconsistent sizes: ${bytes.length} bytes for ${n} parameters`);
+  const [parameters, m, v] = [0, 1, 2].map((i) => {
     const out = new Float32Array(n);
     const offset = dataStart + i * n * 4;
     for (let j = 0; j < n; j++) out[j] = view.getFloat32(offset + j * 4, true);
     return out;
   });
-  const [parameters, m, v] = version === 1 ? arrays.map((a) => fromUnalignedLayout(path, header.architecture, a)) : arrays;
   return {
+    config: header.config,
     epoch: header.epoch,
     architecture: header.architecture,
     parameters,
@@ -109,22 +137,4 @@ export function readCheckpoint(path: string): Checkpoint {
     streams: header.streams,
     metrics: header.metrics,
   };
-}
-
-/**
- * A version-1 vector (each layer's weight then bias, no padding) in today's layout: the same numbers in
- * their new places (Adam's moments move with their parameters), so an old run resumes exactly.
- */
-function fromUnalignedLayout(path: string, architecture: Architecture, values: Float32Array): Float32Array {
-  let layout;
-  try {
-    layout = parameterLayout(architecture);
-  } catch (err) {
-    throw new CheckpointError(path, `corrupt header: ${(err as Error).message}`);
-  }
-  const old = unalignedOffsets(layout);
-  if (values.length !== old.size) throw new CheckpointError(path, `version 1 checkpoint with ${values.length} parameters, its architecture has ${old.size}`);
-  const out = new Float32Array(layout.size);
-  layout.specs.forEach((spec, i) => out.set(values.subarray(old.offsets[i], old.offsets[i] + spec.size), spec.offset));
-  return out;
 }

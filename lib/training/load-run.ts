@@ -1,16 +1,17 @@
 import type { RunConfig } from '../config/run-config';
 import { parameterLayout } from '../model/architecture';
 import { modelFromParameters, type Model } from '../model/model';
-import { readCheckpoint, type Checkpoint } from './checkpoint';
-import { assertTrainedRunDir, readRunConfig, runFiles } from './run-dir';
+import type { Checkpoint } from './checkpoint';
+import { assertTrainedRunDir, readRunCheckpoint, readRunConfig } from './run-dir';
 
-/** A trained run, ready for evaluation: its config, its model (caller disposes) and its checkpoint. */
+/**
+ * A trained run, ready for evaluation: its config, its model (caller disposes) and its checkpoint,
+ * verified and checked to belong to that config (CheckpointError otherwise).
+ */
 export function loadRun(dir: string): { config: RunConfig; model: Model; checkpoint: Checkpoint } {
   assertTrainedRunDir(dir);
   const config = readRunConfig(dir) as RunConfig;
-  const files = runFiles(dir);
-  const checkpoint = readCheckpoint(files.checkpoint);
-  const layout = parameterLayout(checkpoint.architecture);
-  const model = modelFromParameters(layout, checkpoint.parameters);
+  const checkpoint = readRunCheckpoint(dir, config) as Checkpoint;
+  const model = modelFromParameters(parameterLayout(checkpoint.architecture), checkpoint.parameters);
   return { config, model, checkpoint };
 }

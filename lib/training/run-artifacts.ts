@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-node';
+import type { NodeJSKernelBackend } from '@tensorflow/tfjs-node/dist/nodejs_kernel_backend';
 import { join } from 'node:path';
 import { fixedBinarization } from '../data/binarize';
 import { takeFirst, type MnistSplit } from '../data/mnist';
@@ -78,34 +79,67 @@ export async function writeEpochImages(model: Model, test: MnistSplit, seed: num
   return written.map(([path]) => path);
 }
 
+/** Writes one run's TensorBoard events; `close` it (in a finally) when the training session ends. */
+export interface EpochSummaryWriter {
+  write(m: EpochMetrics): void;
+  close(): void;
+}
+
 /**
- * TensorBoard scalars and the activity histogram of one epoch. tfjs-node keeps one writer per log
- * directory, so calling this every epoch appends to the run's event file. Written after the checkpoint:
- * a kill between the two repeats at most one epoch's points on resume (TensorBoard shows the last).
+ * TensorBoard scalars and the activity histogram of each epoch, into one events file per training
+ * session (a resumed run adds a file; TensorBoard reads them all). Not tf.node.summaryFileWriter: it
+ * caches a writer per log directory for the life of the process and never frees it, so every run left
+ * its resource tensor, four argument scalars and an open file behind (a grid worker's tensor count grew
+ * by 5 per run). Here the writer's resource is closed (which flushes it) and its handle disposed.
+ * Events are written after the checkpoint: a kill between the two repeats at most one epoch's points on
+ * resume (TensorBoard shows the last).
  */
-export function writeEpochSummaries(runDir: string, m: EpochMetrics): void {
-  const writer = tf.node.summaryFileWriter(artifactDirs(runDir).tensorboard);
-  const scalars: Record<string, number> = {
-    'loss/train': m.trainLoss,
-    'loss/test': m.testLoss,
-    'study_loss/train': m.trainStudyLoss,
-    'study_loss/test': m.testStudyLoss,
-    'reconstruction/train': m.trainRecon,
-    'kl/train': m.trainKL,
-    'reconstruction/test': m.testRecon,
-    'kl/test': m.testKL,
-    'active_units/train': m.activeUnitsTrain,
-    'active_units/test': m.activeUnitsTest,
-    learning_rate: m.learningRate,
-    epoch_seconds: m.seconds,
-  };
-  for (const [name, value] of Object.entries(scalars)) writer.scalar(name, value, m.epoch);
-  // log10 A_u: the activities span many orders of magnitude (active ~1, inactive ~1e-4).
-  const logActivity = tf.tensor1d(m.activityTrain.map((a) => Math.log10(Math.max(a, 1e-12))));
+export function openEpochSummaryWriter(runDir: string): EpochSummaryWriter {
+  const backend = tf.backend() as unknown as NodeJSKernelBackend;
+  const logdir = artifactDirs(runDir).tensorboard;
+  const handle = backend.summaryWriter(logdir);
   try {
-    writer.histogram('log10_activity/train', logActivity, m.epoch);
-  } finally {
-    logActivity.dispose();
+    // tidy: the backend makes four argument scalars and does not dispose them.
+    tf.tidy(() => backend.createSummaryFileWriter(handle, logdir));
+  } catch (err) {
+    handle.dispose();
+    throw err;
   }
-  writer.flush();
+  let closed = false;
+  return {
+    write(m: EpochMetrics): void {
+      const scalars: Record<string, number> = {
+        'loss/train': m.trainLoss,
+        'loss/test': m.testLoss,
+        'study_loss/train': m.trainStudyLoss,
+        'study_loss/test': m.testStudyLoss,
+        'reconstruction/train': m.trainRecon,
+        'kl/train': m.trainKL,
+        'reconstruction/test': m.testRecon,
+        'kl/test': m.testKL,
+        'active_units/train': m.activeUnitsTrain,
+        'active_units/test': m.activeUnitsTest,
+        learning_rate: m.learningRate,
+        epoch_seconds: m.seconds,
+      };
+      for (const [name, value] of Object.entries(scalars)) backend.writeScalarSummary(handle, m.epoch, name, value);
+      // log10 A_u: the activities span many orders of magnitude (active ~1, inactive ~1e-4).
+      const logActivity = tf.tensor1d(m.activityTrain.map((a) => Math.log10(Math.max(a, 1e-12))));
+      try {
+        backend.writeHistogramSummary(handle, m.epoch, 'log10_activity/train', logActivity, undefined, undefined);
+      } finally {
+        logActivity.dispose();
+      }
+      backend.flushSummaryWriter(handle);
+    },
+    close(): void {
+      if (closed) return;
+      closed = true;
+      try {
+        backend.executeMultipleOutputs('CloseSummaryWriter', [], [handle], 0);
+      } finally {
+        handle.dispose();
+      }
+    },
+  };
 }

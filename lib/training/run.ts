@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { appendFileSync, renameSync, rmSync } from 'node:fs';
 import type { RunConfig } from '../config/run-config';
 import { batchCount } from '../data/batch-arrays';
 import { makeBinarizer, type Binarizer } from '../data/binarize';
@@ -10,12 +10,13 @@ import { disposeModel, initModel, modelFromParameters, readParameters, type Mode
 import { createStream, restoreStream, type RandomStream } from '../random/streams';
 import { FlatAdam } from './adam';
 import { openTrainingFeed, type FeedKind, type TrainingFeed } from './feed';
-import { writeFileAtomic } from '../io/atomic-file';
-import { readCheckpoint, writeCheckpoint } from './checkpoint';
-import { isImageEpoch, writeEpochImages, writeEpochSummaries } from './run-artifacts';
+import { removeStaleTempFiles, writeFileAtomic } from '../io/atomic-file';
+import { fileWriteError, makeDirectory } from '../io/fs-errors';
+import { CheckpointError, writeCheckpoint, type Checkpoint } from './checkpoint';
+import { artifactDirs, isImageEpoch, openEpochSummaryWriter, writeEpochImages, type EpochSummaryWriter } from './run-artifacts';
 import { datasetActiveUnits, objectivePass, BatchMeans } from './evaluate';
 import type { EpochMetrics, FailureTerm, RunFailure, RunResult } from './metrics';
-import { differenceExceptEpochs, readFailure, readRunConfig, runFiles, RunDirError } from './run-dir';
+import { differenceExceptEpochs, metricsText, readFailure, readRunCheckpoint, readRunConfig, runFiles, RunDirError, writeFailure } from './run-dir';
 import { learningRateAt } from './schedule';
 import { trainStep } from './step';
 
@@ -42,6 +43,8 @@ type RunStreams = Record<RunStreamName, RandomStream>;
 
 /** Images per batch of the activity pass (encoder only; does not change the result). */
 const ACTIVITY_BATCH = 500;
+/** Return to the event loop at least this often during an epoch, so signal handlers (Ctrl-C) run promptly. */
+const YIELD_MS = 100;
 
 export interface TrainHooks {
   /** After each epoch's checkpoint and metrics line are written. */
@@ -53,6 +56,12 @@ export interface TrainHooks {
 export interface TrainOptions {
   /** Where the training loop's batches and noise are made (default 'thread'; same numbers either way). */
   feed?: FeedKind;
+  /**
+   * A checkpoint that is damaged, of another run or of an older version: by default a CheckpointError
+   * (the run stops, nothing is changed); with this, the bad file is kept as checkpoint.bin.bad and the
+   * run trains again from scratch. Never resumed.
+   */
+  restartBadCheckpoint?: boolean;
 }
 
 /**
@@ -65,26 +74,21 @@ export interface TrainOptions {
  */
 export async function trainRun(config: RunConfig, data: MnistData, runDir: string, hooks: TrainHooks = {}, options: TrainOptions = {}): Promise<RunResult> {
   const files = runFiles(runDir);
-  try {
-    mkdirSync(runDir, { recursive: true });
-  } catch (err) {
-    throw new RunDirError(`cannot create run directory ${runDir} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
+  // A file-system error (read-only, full, a file in the way) propagates as itself: one line at the CLI.
+  makeDirectory(runDir);
+  removeStaleTempFiles(runDir);
   const existing = readRunConfig(runDir);
   if (existing) {
     const field = differenceExceptEpochs(existing, config);
     if (field) throw new RunDirError(`${runDir} holds a different run (config field '${field}' differs)`);
   }
-  const checkpoint = existsSync(files.checkpoint) ? readCheckpoint(files.checkpoint) : null;
-  if (checkpoint && checkpoint.epoch > config.epochs) {
-    throw new RunDirError(`${runDir} already has ${checkpoint.epoch} epochs, more than the ${config.epochs} asked for`);
-  }
+  const checkpoint = openCheckpoint(runDir, config, options.restartBadCheckpoint ?? false);
   writeFileAtomic(files.config, `${JSON.stringify(config, null, 2)}\n`);
 
   const metrics: EpochMetrics[] = checkpoint ? checkpoint.metrics.slice(0, checkpoint.epoch) : [];
   // The checkpoint is the truth: metrics.jsonl may miss the line of an epoch whose append was cut short.
-  writeFileAtomic(files.metrics, metrics.map((m) => `${JSON.stringify(m)}\n`).join(''));
-  const failure = readFailure(runDir);
+  writeFileAtomic(files.metrics, metricsText(metrics));
+  const failure = readFailure(runDir, config);
   if (failure) return { config, epochs: metrics, status: 'failed', failure };
   if (checkpoint && checkpoint.epoch === config.epochs) return { config, epochs: metrics, status: 'completed' };
 
@@ -100,6 +104,7 @@ export async function trainRun(config: RunConfig, data: MnistData, runDir: strin
   const { beta1, beta2, epsilon } = config.optimizer;
   const optimizer = new FlatAdam(model.layout.size, { beta1, beta2, epsilon }, checkpoint?.adam);
   let feed: TrainingFeed | null = null;
+  let summaries: EpochSummaryWriter | null = null;
   try {
     const binarizers = makeBinarizers(config, train, test, streams);
     // The feed owns the loop's streams ('data-order', 'noise', and 'binarization' when dynamic).
@@ -109,8 +114,11 @@ export async function trainRun(config: RunConfig, data: MnistData, runDir: strin
       noise: streams.noise,
     });
     feed = trainFeed;
+    const summaryWriter = openEpochSummaryWriter(runDir);
+    summaries = summaryWriter;
     const perEpoch = batchCount(train.count, config.batchSize);
     const totalSteps = perEpoch * config.epochs;
+    let lastYield = performance.now();
     for (let epoch = (checkpoint?.epoch ?? 0) + 1; epoch <= config.epochs; epoch++) {
       const started = performance.now();
       const learningRate = learningRateAt(epoch, config.optimizer.learningRate, config.optimizer.schedule);
@@ -125,13 +133,17 @@ export async function trainRun(config: RunConfig, data: MnistData, runDir: strin
         noise.dispose();
         if (!values.finite) {
           const failure = describeFailure(epoch, step, values);
-          writeFileAtomic(files.failure, `${JSON.stringify(failure)}\n`);
+          writeFailure(runDir, config, failure);
           return { config, epochs: metrics, status: 'failed', failure };
         }
         loss.add(values.loss, size);
         reconstruction.add(values.reconstruction, size);
         kl.add(values.kl, size);
         hooks.onStep?.((epoch - 1) * perEpoch + step, totalSteps);
+        if (performance.now() - lastYield >= YIELD_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          lastYield = performance.now();
+        }
       }
       const threshold = config.evaluation.activeUnitThreshold;
       const testPass = objectivePass(model, config.model, config.k, test, streams['test-noise'], {
@@ -167,6 +179,7 @@ export async function trainRun(config: RunConfig, data: MnistData, runDir: strin
       };
       metrics.push(epochMetrics);
       writeCheckpoint(files.checkpoint, {
+        config,
         epoch,
         architecture: model.layout.architecture,
         parameters: readParameters(model),
@@ -174,9 +187,13 @@ export async function trainRun(config: RunConfig, data: MnistData, runDir: strin
         streams: { ...Object.fromEntries(RUN_STREAMS.map((name) => [name, streams[name].state()])), ...trainFeed.states() },
         metrics,
       });
-      appendFileSync(files.metrics, `${JSON.stringify(epochMetrics)}\n`);
+      try {
+        appendFileSync(files.metrics, `${JSON.stringify(epochMetrics)}\n`);
+      } catch (err) {
+        throw fileWriteError(err, files.metrics); // write(2) errors (a full disk) name no file
+      }
       // Looked-at outputs after the checkpoint: they never feed back into training.
-      writeEpochSummaries(runDir, epochMetrics);
+      summaryWriter.write(epochMetrics);
       if (isImageEpoch(epoch, config.evaluation.imagesEvery, config.epochs)) {
         await writeEpochImages(model, test, config.seed, epoch, runDir);
       }
@@ -186,9 +203,28 @@ export async function trainRun(config: RunConfig, data: MnistData, runDir: strin
     }
     return { config, epochs: metrics, status: 'completed' };
   } finally {
+    summaries?.close();
     feed?.close();
     optimizer.dispose();
     disposeModel(model);
+  }
+}
+
+/**
+ * The run's checkpoint, or null to start from scratch. A bad one (damaged, foreign, older version) is an
+ * error unless `restart`: then it is moved aside and everything made from it (metrics, failure,
+ * TensorBoard events, images) is removed, so the fresh run leaves the files an uninterrupted one would.
+ */
+function openCheckpoint(runDir: string, config: RunConfig, restart: boolean): Checkpoint | null {
+  try {
+    return readRunCheckpoint(runDir, config);
+  } catch (err) {
+    if (!(err instanceof CheckpointError) || !restart) throw err;
+    const files = runFiles(runDir);
+    // The checkpoint goes last: killed before that, the next start finds it bad again and redoes this.
+    for (const path of [files.metrics, files.failure, ...Object.values(artifactDirs(runDir))]) rmSync(path, { recursive: true, force: true });
+    renameSync(files.checkpoint, `${files.checkpoint}.bad`);
+    return null;
   }
 }
 

@@ -7,6 +7,7 @@ import { parseRunConfig } from '../../lib/config/run-config';
 import { loadMnist } from '../../lib/data/mnist';
 import { executeRun } from '../../lib/experiments/execute-run';
 import { readRunOutcome, runFile } from '../../lib/experiments/run-dir';
+import { runId } from '../../lib/experiments/run-id';
 import { REPO_ROOT } from '../helpers/cli';
 import { withoutVolatileFields } from './grid-helpers';
 
@@ -56,7 +57,7 @@ test('executeRun resumes at every stage: a kill during the final evaluation redo
     evaluations = 0;
     assert.equal((await executeRun(config, data, dir, { onEvaluation: () => evaluations++ })).status, 'completed');
     assert.equal(evaluations, 0);
-    assert.equal(readRunOutcome(dir)?.status, 'completed');
+    assert.equal(readRunOutcome(dir, runId(config))?.status, 'completed');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

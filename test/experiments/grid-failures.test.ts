@@ -37,7 +37,7 @@ test('a run that hits NaN is marked failed with its diagnostic, the others compl
     assert.ok(failure.step >= 1);
     assert.match(failure.term, /^(reconstruction|kl|bound)$/);
     assert.match(failure.message, /non-finite .* at epoch 1, step \d+/);
-    const recorded = readRunOutcome(join(dir, diverging.id));
+    const recorded = readRunOutcome(join(dir, diverging.id), diverging.id);
     assert.equal(recorded?.status, 'failed');
     assert.deepEqual(recorded?.status === 'failed' && recorded.failure, failure);
     assert.equal(existsSync(join(dir, diverging.id, 'final.json')), false, 'no final evaluation of a failed run');
@@ -57,7 +57,7 @@ test('a run that hits NaN is marked failed with its diagnostic, the others compl
     assert.deepEqual(retried.ranNow, [diverging.id]);
     assert.equal(attempts(dir, diverging.id), 2);
     for (const run of healthy) assert.equal(attempts(dir, run.id), 1, `${run.id} was not redone`);
-    const after = readRunOutcome(join(dir, diverging.id));
+    const after = readRunOutcome(join(dir, diverging.id), diverging.id);
     assert.equal(after?.status, 'failed');
     assert.ok(after!.finishedTime > before, 'a new outcome was recorded');
     assert.deepEqual(after?.status === 'failed' && after.failure, failure);

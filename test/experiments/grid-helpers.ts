@@ -3,13 +3,16 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { REPO_ROOT, runCli } from '../helpers/cli';
 
-/** Drops wall-clock ("time", "seconds") and location ("path", "dir") fields, at every level. */
+/**
+ * Drops wall-clock ("time", "seconds") and location ("path", "dir") fields, at every level, and the
+ * integrity digests ("sha256"), which cover the wall-clock values.
+ */
 export function withoutVolatileFields(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutVolatileFields);
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(
       Object.entries(value as Record<string, unknown>)
-        .filter(([key]) => !/time|seconds|path|dir/i.test(key))
+        .filter(([key]) => !/time|seconds|path|dir|sha256/i.test(key))
         .map(([key, v]) => [key, withoutVolatileFields(v)]),
     );
   }

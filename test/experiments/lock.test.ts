@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readLock, tryClaimLock } from '../../lib/experiments/lock';
+import { FOREIGN_STALE_MS, LOCK_HEARTBEAT_MS, lockStaleAtMs, readLock, tryClaimLock } from '../../lib/experiments/lock';
 import { processStartToken } from '../../lib/experiments/process-liveness';
 import { REPO_ROOT } from '../helpers/cli';
 
@@ -102,4 +102,38 @@ test('many processes racing for one lock (fresh or stale): exactly one wins', as
     assert.equal(lines.filter((l) => l === 'REFUSED').length, 5);
     children.forEach((c) => c.kill('SIGKILL'));
   }
+});
+
+test('by default another host\'s lock is taken over after 10 missed heartbeats (5 min), not 10 min', () => {
+  const path = freshLockPath();
+  writeFileSync(path, JSON.stringify({ pid: 1, hostname: 'dead-node', processStart: null, token: 'remote', claimedTime: '' }));
+  // Nine heartbeats missed: the holder may be slow, not dead; its lock stands.
+  const slow = new Date(Date.now() - 9 * LOCK_HEARTBEAT_MS);
+  utimesSync(path, slow, slow);
+  assert.equal(tryClaimLock(path).claimed, false);
+  const info = readLock(path)!;
+  assert.ok(Math.abs(info.mtimeMs - slow.getTime()) < 1000, 'the heartbeat is the file time');
+  assert.equal(lockStaleAtMs(info), info.mtimeMs + FOREIGN_STALE_MS);
+  // Six minutes without one (a dead node): taken over without waiting for the old 10 minutes.
+  const dead = new Date(Date.now() - 6 * 60_000);
+  utimesSync(path, dead, dead);
+  const claim = tryClaimLock(path);
+  assert.ok(claim.claimed);
+  // This host's own lock is judged by its process, not by a time.
+  assert.equal(lockStaleAtMs(readLock(path)!), null);
+  claim.lock.release();
+});
+
+test('a file at the lock path that is not a lock is judged by its age, with the same limit', () => {
+  const path = freshLockPath();
+  writeFileSync(path, 'garbage\n');
+  const info = readLock(path)!;
+  assert.equal(info.owner, null);
+  assert.equal(lockStaleAtMs(info), info.mtimeMs + FOREIGN_STALE_MS);
+  assert.equal(tryClaimLock(path).claimed, false, 'fresh: might be a lock being written');
+  const old = new Date(Date.now() - FOREIGN_STALE_MS - 10_000);
+  utimesSync(path, old, old);
+  const claim = tryClaimLock(path);
+  assert.ok(claim.claimed);
+  claim.lock.release();
 });

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseShard, selectShard } from '../../lib/experiments/shard';
+import { emptyShardWarning, parseShard, selectShard } from '../../lib/experiments/shard';
 import { gridRuns } from '../../lib/experiments/grids';
 import { PROFILES } from '../../lib/experiments/profiles';
+import { runCli } from '../helpers/cli';
 
 const grid = gridRuns(PROFILES.paper, { experiment: 'all', extras: true });
 
@@ -32,4 +33,16 @@ test('shard specs: i/n with 1 <= i <= n, anything else is refused with a message
   for (const bad of ['3/2', '0/2', '1/0', '2', 'a/b', '-1/2', '1/2/3', '']) {
     assert.throws(() => parseShard(bad), /shard|expected i\/n/, bad);
   }
+});
+
+test('a shard with no runs is said so: which shard, how many runs the grid has', () => {
+  assert.equal(emptyShardWarning({ index: 8, count: 9 }, 8), null);
+  assert.equal(selectShard(grid.slice(0, 8), { index: 9, count: 9 }).length, 0);
+  assert.equal(emptyShardWarning({ index: 9, count: 9 }, 8), 'shard 9/9 is empty: the grid has 8 runs, so only shards 1..8 of 9 have any');
+  // Through the CLI: the smoke grid has 8 runs; one warning line on stderr, nothing selected, exit 0.
+  const r = runCli(['grid', '--profile', 'smoke', '--shard', '9/9', '--list']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, '');
+  assert.equal(r.stderr.trim(), 'iwae: warning: shard 9/9 is empty: the grid has 8 runs, so only shards 1..8 of 9 have any');
+  assert.equal(runCli(['grid', '--profile', 'smoke', '--shard', '8/9', '--list']).stderr.trim(), '');
 });

@@ -4,18 +4,19 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-node';
-import { MODEL_NAMES, type ModelName } from '../../lib/config/run-config';
-import { parameterLayout, STUDY_ARCHITECTURE, unalignedOffsets } from '../../lib/model/architecture';
+import { MODEL_NAMES, parseRunConfig, type ModelName } from '../../lib/config/run-config';
+import { parameterLayout, STUDY_ARCHITECTURE } from '../../lib/model/architecture';
 import { disposeModel, initModel, modelFromParameters, readParameters, withNetwork, type Model } from '../../lib/model/model';
 import { normalNoise } from '../../lib/model/noise';
 import { objectiveValues } from '../../lib/model/objectives';
 import { createStream, restoreStream, type RandomStream } from '../../lib/random/streams';
 import { FlatAdam } from '../../lib/training/adam';
-import { CheckpointError, readCheckpoint, writeCheckpoint } from '../../lib/training/checkpoint';
+import { CHECKPOINT_VERSION, CheckpointError, readCheckpoint, writeCheckpoint } from '../../lib/training/checkpoint';
 import { trainStep } from '../../lib/training/step';
 
 const SETTINGS = { beta1: 0.9, beta2: 0.999, epsilon: 1e-4 };
 const ARCH = STUDY_ARCHITECTURE;
+const RUN = parseRunConfig({ model: 'vae', k: 5, init: 'he-normal', seed: 7, epochs: 2 });
 
 function batchFrom(stream: RandomStream, rows: number): tf.Tensor2D {
   const u = stream.fillUniform(new Float32Array(rows * ARCH.input));
@@ -93,6 +94,7 @@ test('save -> load gives identical outputs and an identical next step', () => {
     steps(model, adam, 'vae', data, noise, 3);
     const path = join(dir, 'checkpoint.bin');
     writeCheckpoint(path, {
+      config: RUN,
       epoch: 1,
       architecture: model.layout.architecture,
       parameters: readParameters(model),
@@ -131,35 +133,33 @@ test('save -> load gives identical outputs and an identical next step', () => {
   }
 });
 
-test("a version-1 checkpoint (each layer's weight then bias, no padding) loads into today's layout with the same numbers", () => {
-  const dir = mkdtempSync(join(tmpdir(), 'iwae-ckpt-v1-'));
+test('a checkpoint with any byte changed, or of an older version, is refused: never loaded as numbers', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'iwae-ckpt-check-'));
   try {
     const layout = parameterLayout(ARCH);
     const stream = createStream(3, 'values');
-    const current = [0, 1, 2].map(() => {
-      const values = stream.fillUniform(new Float32Array(layout.size));
-      values.fill(0, layout.weightsSize + layout.biasesSize); // the padding is zero
-      return values;
-    });
-    // The same values where version 1 kept them.
-    const old = unalignedOffsets(layout);
-    const legacy = current.map((values) => {
-      const out = new Float32Array(old.size);
-      layout.specs.forEach((spec, i) => out.set(values.subarray(spec.offset, spec.offset + spec.size), old.offsets[i]));
-      return out;
-    });
-    assert.equal(old.size, 425_284);
-    const path = join(dir, 'v1.bin');
-    writeCheckpoint(path, { epoch: 2, architecture: ARCH, parameters: legacy[0], adam: { m: legacy[1], v: legacy[2], step: 7 }, streams: {}, metrics: [] });
-    const bytes = readFileSync(path);
-    bytes.writeUInt32LE(1, 8); // the version field
-    writeFileSync(path, bytes);
+    const [p, m, v] = [0, 1, 2].map(() => stream.fillUniform(new Float32Array(layout.size)));
+    const path = join(dir, 'ckpt.bin');
+    writeCheckpoint(path, { config: RUN, epoch: 2, architecture: ARCH, parameters: p, adam: { m, v, step: 7 }, streams: {}, metrics: [] });
+    const good = readFileSync(path);
     const loaded = readCheckpoint(path);
-    assert.deepEqual([loaded.parameters, loaded.adam.m, loaded.adam.v], current);
-    assert.equal(loaded.adam.step, 7);
-    bytes.writeUInt32LE(3, 8);
-    writeFileSync(path, bytes);
-    assert.throws(() => readCheckpoint(path), /checkpoint version 3, this code reads 1 and 2/);
+    assert.deepEqual([loaded.parameters, loaded.adam.m, loaded.adam.v], [p, m, v]);
+    assert.deepEqual(loaded.config, RUN);
+    // One weight flipped to NaN (same length): the checksum catches it.
+    const flipped = Buffer.from(good);
+    flipped.writeFloatLE(NaN, good.length - 32 - 4 * layout.size * 3 + 40);
+    writeFileSync(path, flipped);
+    assert.throws(() => readCheckpoint(path), (err: unknown) => err instanceof CheckpointError && /corrupt checkpoint: its checksum does not match/.test((err as Error).message));
+    // A digit of the header (the epoch, the streams) changed.
+    const header = Buffer.from(good);
+    header[40] ^= 0x01;
+    writeFileSync(path, header);
+    assert.throws(() => readCheckpoint(path), /corrupt checkpoint/);
+    // Version 2 (no checksum, no run identity): refused with what to do.
+    const old = Buffer.from(good);
+    old.writeUInt32LE(2, 8);
+    writeFileSync(path, old);
+    assert.throws(() => readCheckpoint(path), new RegExp(`checkpoint version 2, written before checkpoints carried a checksum .* reads version ${CHECKPOINT_VERSION} only`));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

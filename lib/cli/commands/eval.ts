@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { takeFirst } from '../../data/mnist';
-import { UsageError } from '../errors';
+import { UsageError, UserError } from '../errors';
 import { integerAtLeast, integerList } from '../parse';
 import { loadMnistForCli } from '../mnist';
 import { ProgressReporter } from '../progress';
@@ -45,6 +45,13 @@ export function registerEvalCommand(program: Command): void {
         runDirProblem(err);
       }
       const { config, model } = loaded;
+      // A grid's run directory is named by its config: a config.json copied from another run is caught here.
+      const { RUN_ID_PATTERN, runId } = require('../../experiments/run-id') as typeof import('../../experiments/run-id');
+      const name = basename(runDir);
+      if (RUN_ID_PATTERN.test(name) && runId(config) !== name) {
+        disposeModel(model);
+        throw new UserError(`${runDir}/config.json is the config of run ${runId(config)}, not of ${name}: the directory's files are mixed up`);
+      }
       try {
         const data = await loadMnistForCli(flags.mnistDir, process.env);
         const testSize = flags.testSize ?? data.test.count;

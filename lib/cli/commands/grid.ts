@@ -6,11 +6,17 @@ import { EXPERIMENT_SELECTIONS, gridRuns, type ExperimentSelection } from '../..
 import { createGridReporter, formatSeconds } from '../../experiments/grid-progress';
 import { runGrid, type GridSummary } from '../../experiments/grid-runner';
 import { PROFILE_NAMES, PROFILES, type ProfileName } from '../../experiments/profiles';
-import { parseShard, selectShard, type Shard } from '../../experiments/shard';
+import { emptyShardWarning, parseShard, selectShard, type Shard } from '../../experiments/shard';
+import { describeFileSystemError } from '../../io/fs-errors';
 import { UserError } from '../errors';
 import { integerAtLeast, oneOf } from '../parse';
 import { chosenMnistDir, DEFAULT_MNIST_CACHE, DEFAULT_RESULTS_DIR } from '../paths';
 
+/**
+ * Exit code when every run has an outcome but some are recorded failures (NaN/Inf): a result, which
+ * rerunning does not change. Errors (runs without an outcome, a grid that stopped) exit 1.
+ */
+export const EXIT_RUNS_FAILED = 3;
 
 interface GridFlags {
   profile: ProfileName;
@@ -19,6 +25,7 @@ interface GridFlags {
   shard?: Shard;
   results?: string;
   retryFailed?: boolean;
+  restartBadCheckpoint?: boolean;
   extras?: boolean;
   mnistDir?: string;
   list?: boolean;
@@ -42,20 +49,30 @@ export function registerGridCommand(program: Command): void {
     .option('--shard <i/n>', 'run only the i-th of n parts of the grid (cluster job arrays; 1-based)', shardArgument)
     .option('--results <dir>', 'results root (default: <repo>/data/runs)')
     .option('--retry-failed', 'run again the runs recorded as failed (NaN/Inf)')
+    .option('--restart-bad-checkpoint', 'train runs whose checkpoint is damaged, of another run or of an older version again from scratch (default: report them and leave them)')
     .option('--extras', 'add the truncated-normal init and sampled-KL VAE runs')
     .option('--mnist-dir <dir>', 'MNIST files to use (default: $MNIST_DIR, else the cache/packaged copy)')
     .option('--list', 'print the selected run ids, one per line, and exit')
+    .addHelpText(
+      'after',
+      `\nExit status: 0 every run completed; ${EXIT_RUNS_FAILED} every run has an outcome but some failed (NaN/Inf, recorded);\n` +
+        '1 runs hit errors or the grid stopped (rerun to retry); 130/143 interrupted (rerun to resume); 2 bad usage.',
+    )
     .action(async (flags: GridFlags) => {
       const profile = PROFILES[flags.profile];
       let runs = gridRuns(profile, { experiment: flags.experiment, extras: flags.extras });
-      if (flags.shard) runs = selectShard(runs, flags.shard);
+      if (flags.shard) {
+        const warning = emptyShardWarning(flags.shard, runs.length);
+        if (warning) process.stderr.write(`iwae: warning: ${warning}\n`);
+        runs = selectShard(runs, flags.shard);
+      }
       if (flags.list) {
         for (const run of runs) process.stdout.write(`${run.id}\n`);
         return;
       }
       const resultsDir = resolve(flags.results ?? DEFAULT_RESULTS_DIR);
       const title = flags.shard ? `${profile.name} shard ${flags.shard.index}/${flags.shard.count}` : profile.name;
-      const reporter = createGridReporter(process.stderr, title);
+      const reporter = createGridReporter(process.stderr, title, { resultsDir });
       // Ctrl-C / SIGTERM: stop claiming runs and stop the workers; finished epochs are checkpointed.
       const controller = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => controller.abort(signal);
@@ -68,13 +85,14 @@ export function registerGridCommand(program: Command): void {
           resultsDir,
           workers: flags.workers ?? availableParallelism(),
           retryFailed: flags.retryFailed,
+          restartBadCheckpoint: flags.restartBadCheckpoint,
           mnist: { mnistDir: chosenMnistDir(flags.mnistDir, process.env), mnistCacheDir: DEFAULT_MNIST_CACHE },
           onEvent: (event) => reporter.onEvent(event),
           signal: controller.signal,
         });
       } catch (err) {
         if (err instanceof DataFileError) throw new UserError(err.message);
-        throw new UserError(`grid stopped: ${(err as Error).message}`);
+        throw new UserError(describeFileSystemError(err) ?? `grid stopped: ${(err as Error).message}`);
       } finally {
         reporter.close();
         process.removeListener('SIGINT', onSignal);
@@ -91,11 +109,23 @@ export function registerGridCommand(program: Command): void {
       if (summary.failed.length > 0 || summary.errors.length > 0) {
         const parts = [
           summary.failed.length > 0 ? `${summary.failed.length} run${summary.failed.length === 1 ? '' : 's'} failed (rerun with --retry-failed)` : '',
-          summary.errors.length > 0 ? `${summary.errors.length} run${summary.errors.length === 1 ? '' : 's'} hit errors (rerun to retry)` : '',
+          ...errorAdvice(summary.errors),
         ];
-        throw new UserError(parts.filter(Boolean).join('; '));
+        throw new UserError(parts.filter(Boolean).join('; '), summary.errors.length > 0 ? 1 : EXIT_RUNS_FAILED);
       }
     });
+}
+
+/** What to do about the runs that hit errors, by kind: a rerun fixes only the 'other' kind. */
+function errorAdvice(errors: GridSummary['errors']): string[] {
+  const count = (kind: string) => errors.filter((e) => e.kind === kind).length;
+  const runs = (n: number) => `${n} run${n === 1 ? '' : 's'}`;
+  const advice: Array<[number, string]> = [
+    [count('bad-checkpoint'), 'have a damaged, foreign or old checkpoint (rerun with --restart-bad-checkpoint to train them from scratch)'],
+    [count('damaged-files'), 'have damaged files that cannot be rebuilt (see the lines above; move them away to train them again)'],
+    [count('other'), 'hit errors (rerun to retry)'],
+  ];
+  return advice.filter(([n]) => n > 0).map(([n, text]) => `${runs(n)} ${text}`);
 }
 
 /** The grid's report on stdout: totals, then one line per failure or error. */

@@ -3,7 +3,8 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { gridRuns } from '../../experiments/grids';
 import { PROFILE_NAMES, PROFILES, type ProfileName } from '../../experiments/profiles';
-import { readResults } from '../../experiments/results';
+import { leftOutWarning, readResults, scaleGroups } from '../../experiments/results';
+import { assertWritableDirectory } from '../../io/fs-errors';
 import { UserError } from '../errors';
 import { oneOf } from '../parse';
 import { loadMnistForCli } from '../mnist';
@@ -24,7 +25,7 @@ export function registerReportCommand(program: Command): void {
     .command('report')
     .description("the study's tables (CSV) and figures (vector PDF) from a results directory, without Jupyter")
     .option('--results <dir>', 'results root (default: <repo>/data/runs)')
-    .option('--figures <dir>', 'where the PDFs go (default: <repo>/figures)')
+    .option('--figures <dir>', 'where the PDFs go (default: <repo>/figures/<profile> with --profile, else <repo>/figures)')
     .option('--tables <dir>', 'where the CSV tables go (default: <figures>/tables)')
     .option('--profile <name>', `only the runs of this profile's grid (${PROFILE_NAMES.join(', ')}), titled with its label`, oneOf(PROFILE_NAMES))
     .option('--png', 'also write each figure as PNG (for the README or slides)')
@@ -34,12 +35,26 @@ export function registerReportCommand(program: Command): void {
       if (!existsSync(resultsDir) || !statSync(resultsDir).isDirectory()) throw new UserError(`no results directory at ${resultsDir}`);
       const profile = flags.profile ? PROFILES[flags.profile] : null;
       const ids = profile ? gridRuns(profile, { extras: true }).map((r) => r.id) : undefined;
-      const records = readResults(resultsDir, { ids }).filter((r) => r.status === 'completed');
+      const found = readResults(resultsDir, { ids });
+      for (const record of found) {
+        const warning = leftOutWarning(record);
+        if (warning) process.stderr.write(`iwae: warning: ${warning}\n`);
+      }
+      const records = found.filter((r) => r.status === 'completed');
       if (records.length === 0) {
         throw new UserError(`no completed runs in ${resultsDir}${profile ? ` for the ${profile.name} profile` : ''}: run \`iwae grid\` first`);
       }
-      const figuresDir = resolve(flags.figures ?? DEFAULT_FIGURES_DIR);
+      const scales = scaleGroups(records);
+      if (!profile && scales.length > 1) {
+        const listed = scales.map((g) => `${g.name}: ${g.records.length} run${g.records.length === 1 ? '' : 's'}`).join('; ');
+        throw new UserError(`${resultsDir} holds runs of ${scales.length} scales, which one report must not mix (${listed}); pick one with --profile <name>`, 2);
+      }
+      // Per profile, as the notebooks write them, so profiles never overwrite each other's figures.
+      const figuresDir = resolve(flags.figures ?? (profile ? resolve(DEFAULT_FIGURES_DIR, profile.name) : DEFAULT_FIGURES_DIR));
       const tablesDir = resolve(flags.tables ?? resolve(figuresDir, 'tables'));
+      // Before any work: a read-only directory or a file in the way is one line (lib/io/fs-errors.ts).
+      assertWritableDirectory(figuresDir);
+      assertWritableDirectory(tablesDir);
       const data = await loadMnistForCli(flags.mnistDir, process.env);
       // Required here: analysis and sample figures load TensorFlow, which other commands never need.
       const { scaleLabel } = require('../../report/study-report') as typeof import('../../report/study-report');

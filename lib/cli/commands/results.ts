@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { readResults, type RunRecord } from '../../experiments/results';
+import { leftOutWarning, readResults, type RunRecord } from '../../experiments/results';
 import { UserError } from '../errors';
 import { DEFAULT_RESULTS_DIR } from '../paths';
 
@@ -16,6 +16,10 @@ export function registerResultsCommand(program: Command): void {
       const dir = resolve(flags.results ?? DEFAULT_RESULTS_DIR);
       if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`no results directory at ${dir}`);
       const records = readResults(dir);
+      for (const record of records) {
+        const warning = leftOutWarning(record);
+        if (warning) process.stderr.write(`iwae: warning: ${warning}\n`);
+      }
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(records)}\n`);
         return;
@@ -36,5 +40,6 @@ function row(record: RunRecord): string {
   const nll = record.final ? record.final.nll.toFixed(2) : '-';
   const active = record.final ? String(record.final.activeUnits) : last ? String(last.activeUnitsTest) : '-';
   const line = `${record.id.padEnd(46)} ${record.status.padEnd(10)} ${epochs.padStart(7)} ${testLoss.padStart(10)} ${nll.padStart(9)} ${active.padStart(6)}`;
-  return record.failure ? `${line}  ${record.failure.message}` : line;
+  if (record.failure) return `${line}  ${record.failure.message}`;
+  return record.problem ? `${line}  ${record.problem}` : line;
 }

@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { INIT_NAMES, MODEL_NAMES, parseRunConfig, type RunConfig } from '../../config/run-config';
+import { LOCK_HEARTBEAT_MS, tryClaimLock, type ClaimResult, type HeldLock, type LockOwner } from '../../experiments/lock';
+import { RUN_FILES } from '../../experiments/run-dir';
+import { fileWriteError, makeDirectory } from '../../io/fs-errors';
 import type { EpochMetrics } from '../../training/metrics';
 import { UsageError, UserError } from '../errors';
 import { loadMnistForCli } from '../mnist';
@@ -30,6 +33,7 @@ interface TrainFlags {
   out: string;
   json?: boolean;
   mnistDir?: string;
+  restartBadCheckpoint?: boolean;
 }
 
 function configFromFlags(flags: TrainFlags): RunConfig {
@@ -68,6 +72,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--binarization <kind>', 'dynamic (default) or fixed', oneOf(['dynamic', 'fixed'] as const))
     .option('--output-bias <init>', "decoder output bias: zero (default, the study) or data-mean (Burda)", oneOf(['zero', 'data-mean'] as const))
     .option('--schedule <name>', 'learning rate: burda (default) or constant', oneOf(['burda', 'constant'] as const))
+    .option('--restart-bad-checkpoint', 'if the checkpoint in --out is damaged, of another run or of an older version, train from scratch (default: stop with an error)')
     .option('--json', 'print one JSON object {config, epochs, status} on stdout')
     .option('--mnist-dir <dir>', 'read the MNIST IDX files from this directory (default: $MNIST_DIR, else cache/package)')
     .action(async (flags: TrainFlags) => {
@@ -77,17 +82,35 @@ export function registerTrainCommand(program: Command): void {
       // it. (require, not import(): bin/iwae.js registers tsx for CommonJS only.)
       // Data first: a bad MNIST file is then reported before TensorFlow prints its start-up banner.
       const data = await loadMnistForCli(flags.mnistDir, process.env);
-      const { trainRun } = require('../../training/run') as typeof import('../../training/run');
+      // Before TensorFlow loads: a run someone else is training is refused at once.
+      const lock = claimRunDirectory(out);
       const progress = new ProgressReporter(process.stderr, `${config.model} k=${config.k}`);
+      const releaseOnSignal = exitOnSignal(lock, progress, out);
       let result;
       try {
+        const { trainRun } = require('../../training/run') as typeof import('../../training/run');
+        let lastBeat = Date.now();
         result = await trainRun(config, data, out, {
-          onStep: (step, total) => progress.step(step, total, `epoch ${Math.ceil((step / total) * config.epochs)}/${config.epochs}`),
-          onEpoch: (m) => progress.line(epochLine(m, config.epochs)),
-        });
+          onStep: (step, total) => {
+            // Other hosts judge the lock by its heartbeat (this host by the pid).
+            if (Date.now() - lastBeat >= LOCK_HEARTBEAT_MS) {
+              lock.heartbeat();
+              lastBeat = Date.now();
+            }
+            progress.step(step, total, `epoch ${Math.ceil((step / total) * config.epochs)}/${config.epochs}`);
+          },
+          onEpoch: (m) => {
+            lock.heartbeat();
+            lastBeat = Date.now();
+            progress.line(epochLine(m, config.epochs));
+          },
+        }, { restartBadCheckpoint: flags.restartBadCheckpoint });
       } catch (err) {
         progress.stop();
-        runDirProblem(err);
+        runDirProblem(err, true);
+      } finally {
+        releaseOnSignal();
+        lock.release();
       }
       progress.stop();
       if (flags.json) {
@@ -103,4 +126,48 @@ export function registerTrainCommand(program: Command): void {
         throw new UserError(`training failed: ${result.failure?.message ?? 'unknown cause'} (last good checkpoint kept in ${out})`);
       }
     });
+}
+
+/**
+ * Takes the run directory's lock, the one grid workers take, so that one `iwae train` or grid worker
+ * trains a run at a time. Held: one line naming the holder, and nothing in the directory is touched.
+ */
+function claimRunDirectory(out: string): HeldLock {
+  makeDirectory(out);
+  const path = join(out, RUN_FILES.lock);
+  let claim: ClaimResult;
+  try {
+    claim = tryClaimLock(path);
+  } catch (err) {
+    throw fileWriteError(err, path);
+  }
+  if (!claim.claimed) {
+    throw new UserError(`${out} is being trained by ${holderName(claim.holder)} (lock ${path}); not starting a second training of it`);
+  }
+  return claim.lock;
+}
+
+function holderName(holder: LockOwner | null): string {
+  if (!holder) return 'an unknown process (the lock file does not parse)';
+  return `pid ${holder.pid}@${holder.hostname}${holder.claimedTime ? ` since ${holder.claimedTime}` : ''}`;
+}
+
+/**
+ * Ctrl-C / SIGTERM: free the lock and stop at once (exit 130 / 143). Safe mid-epoch: files are only
+ * written synchronously (atomically) between the points where training yields to the event loop, so a
+ * handler never runs during a write; finished epochs are checkpointed. Returns the uninstaller.
+ */
+function exitOnSignal(lock: HeldLock, progress: ProgressReporter, out: string): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    progress.stop();
+    lock.release();
+    process.stderr.write(`iwae: interrupted (${signal}): finished epochs are checkpointed in ${out}; run the same command to resume\n`);
+    process.exit(signal === 'SIGTERM' ? 143 : 130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return () => {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  };
 }
