@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job: trains the profile's grid from the terminal (progress bar, ETA, safe to kill and rerun),
-# then executes every notebook headless with nbconvert, in order, keeping outputs in place. The
-# notebooks find the grid's runs finished and reuse them. IWAE_PROFILE (default quick) selects the scale.
+# then executes every notebook headless, in order, with the profile injected into its `parameters`
+# cell. The tracked notebooks are never written: executed copies go to notebooks/executed/<profile>/
+# and figures to figures/<profile>/ (both git-ignored), so the working tree stays clean. The notebooks
+# find the grid's runs finished and reuse them. IWAE_PROFILE (default quick) selects the scale.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -12,24 +14,28 @@ case "$IWAE_PROFILE" in
 esac
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 start=$(date +%s)
-mkdir -p data/tmp figures
-# Exit 1 means some runs failed (NaN/Inf, listed above): the notebooks report and leave them out.
-# Anything else (an interrupt, bad data) stops here; rerunning resumes where it stopped.
+results_dir="${IWAE_RESULTS_DIR:-data/runs}"
+executed="notebooks/executed/$IWAE_PROFILE"
+mkdir -p data/tmp "$executed"
+# Exit 3 means every run has an outcome but some failed (NaN/Inf, listed above; the truncated-normal
+# extras do by design): the notebooks report and leave them out. Anything else (runs that hit errors,
+# an interrupt, bad data) stops here; rerunning retries or resumes where it stopped.
 echo "[run] training the $IWAE_PROFILE grid (experiments 1 and 2, extras)" >&2
 grid_rc=0
-node bin/iwae.js grid --profile "$IWAE_PROFILE" --extras --results "${IWAE_RESULTS_DIR:-data/runs}" || grid_rc=$?
-if [[ $grid_rc -ne 0 && $grid_rc -ne 1 ]]; then
+node bin/iwae.js grid --profile "$IWAE_PROFILE" --extras --results "$results_dir" || grid_rc=$?
+if [[ $grid_rc -ne 0 && $grid_rc -ne 3 ]]; then
   echo "[run] grid stopped (exit $grid_rc); run the same command again to resume" >&2
   exit "$grid_rc"
 fi
 for nb in notebooks/[0-9][0-9]_*.ipynb; do
   echo "[run] $nb (profile $IWAE_PROFILE)" >&2
   t0=$(date +%s)
-  if ! .venv/bin/jupyter nbconvert --to notebook --execute --inplace \
-    --ExecutePreprocessor.timeout=-1 --ExecutePreprocessor.kernel_name=iwae-lab "$nb" 2>"data/tmp/nbconvert.log"; then
-    cat data/tmp/nbconvert.log >&2; echo "[run] FAILED: $nb" >&2; exit 1
+  if ! .venv/bin/python scripts/execute-notebook.py "$nb" --out "$executed" \
+    -p profile "$IWAE_PROFILE" -p resultsDir "$results_dir" >/dev/null 2>"data/tmp/execute-notebook.log"; then
+    cat data/tmp/execute-notebook.log >&2; echo "[run] FAILED: $nb" >&2; exit 1
   fi
   echo "[run] $nb done in $(( $(date +%s) - t0 )) s" >&2
 done
-echo "[run] all notebooks executed in $(( $(date +%s) - start )) s; figures:" >&2
-ls -1 figures/*.pdf >&2 2>/dev/null || true
+figures_dir="${IWAE_FIGURES_DIR:-figures}/$IWAE_PROFILE"
+echo "[run] all notebooks executed in $(( $(date +%s) - start )) s: executed copies in $executed/," \
+  "$(ls -1 "$figures_dir"/*.pdf 2>/dev/null | wc -l) figures in $figures_dir/" >&2

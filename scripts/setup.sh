@@ -28,6 +28,13 @@ bash scripts/provision-tfjs.sh
 # 3. Python venv from the pinned requirements. --retries 0 --timeout 5: an unreachable public index
 #    must not cost minutes of retries before pip falls back to a configured mirror.
 req_hash="$(hash_of requirements.txt)"
+# A venv's scripts carry its absolute path: a moved or copied repository would run the original's
+# jupyter (and its kernel, writing the original's data). Such a venv is rebuilt here.
+source scripts/venv-location.sh
+if reason="$(venv_foreign_reason .venv)"; then
+  say "rebuilding .venv for $root: $reason"
+  rm -rf .venv
+fi
 if [ "$(cat .venv/.iwae-requirements-hash 2>/dev/null || true)" != "$req_hash" ]; then
   say "creating .venv (jupyterlab, nbconvert, tensorboard, plotly)"
   python3 -m venv .venv
@@ -36,11 +43,13 @@ if [ "$(cat .venv/.iwae-requirements-hash 2>/dev/null || true)" != "$req_hash" ]
 fi
 
 # 4. The project's TypeScript kernel. tslab compiles with rootDir = its working directory, so the
-#    kernel must start in the repo root for notebooks to `import ... from './lib/...'`.
+#    kernel must start in the repo root for notebooks to `import ... from './lib/...'`. The preload
+#    (lib/notebook/kernel-preload.ts, through tsx) makes errors in cells point at the .ts sources and
+#    Kernel > Interrupt print one line instead of tslab's stack trace.
 kernel_dir=".venv/share/jupyter/kernels/iwae-lab"
 kernel_json="$(cat <<JSON
 {
-  "argv": ["sh", "-c", "cd '$root' && exec '$root/node_modules/.bin/tslab' kernel --config-path \"\$0\"", "{connection_file}"],
+  "argv": ["sh", "-c", "cd '$root' && exec node --require tsx/cjs --require ./lib/notebook/kernel-preload.ts '$root/node_modules/tslab/bin/tslab' kernel --config-path \"\$0\"", "{connection_file}"],
   "display_name": "TypeScript (iwae-lab)",
   "language": "typescript",
   "env": {"TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -55,7 +64,17 @@ if [ "$(cat "$kernel_dir/kernel.json" 2>/dev/null || true)" != "$kernel_json" ];
   printf '%s\n' "$kernel_json" > "$kernel_dir/kernel.json.tmp" && mv "$kernel_dir/kernel.json.tmp" "$kernel_dir/kernel.json"
 fi
 
-# 5. Chromium for exporting figures to PDF (CHROME_PATH wins; else the usual places; else Debian's).
+# 5. JupyterLab defaults for a new user (overrides.d: the user's own overrides.json stays theirs).
+#    No "get notified about official Jupyter news?" toast on first start, and no update check: both
+#    would make requests to jupyter.org; either can be switched on again under Settings.
+lab_overrides_dir=".venv/share/jupyter/lab/settings/overrides.d"
+lab_overrides='{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}'
+if [ "$(cat "$lab_overrides_dir/iwae-lab.json" 2>/dev/null || true)" != "$lab_overrides" ]; then
+  mkdir -p "$lab_overrides_dir"
+  printf '%s\n' "$lab_overrides" > "$lab_overrides_dir/iwae-lab.json.tmp" && mv "$lab_overrides_dir/iwae-lab.json.tmp" "$lab_overrides_dir/iwae-lab.json"
+fi
+
+# 6. Chromium for exporting figures to PDF (CHROME_PATH wins; else the usual places; else Debian's).
 if ! node -e "require('tsx/cjs'); const c=require('./lib/figures/chromium.ts'); if(!c.findChromium(process.env)) process.exit(1)" 2>/dev/null; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
     say "installing Debian's chromium for PDF export"

@@ -139,6 +139,8 @@ export interface KOneAblation {
   /** VAE with sampled KL vs IWAE k=1: the same estimator, so these should agree. */
   sampledVsIwae: ModelComparison | null;
   closedVsIwae: ModelComparison | null;
+  /** The same three pairings on the active-unit count (training set): does the estimator change it too? */
+  activeUnits: { closedVsSampled: ModelComparison | null; sampledVsIwae: ModelComparison | null; closedVsIwae: ModelComparison | null };
   sentence: string;
 }
 
@@ -147,6 +149,11 @@ export function kOneAblation(rows: readonly RunRow[], metric: ModelComparison['m
   const closedVsSampled = pairedModelComparison(rows, 'vae', 'vae-sampled-kl', 1, metric);
   const sampledVsIwae = pairedModelComparison(rows, 'vae-sampled-kl', 'iwae', 1, metric);
   const closedVsIwae = pairedModelComparison(rows, 'vae', 'iwae', 1, metric);
+  const activeUnits = {
+    closedVsSampled: pairedModelComparison(rows, 'vae', 'vae-sampled-kl', 1, 'activeUnitsTrain'),
+    sampledVsIwae: pairedModelComparison(rows, 'vae-sampled-kl', 'iwae', 1, 'activeUnitsTrain'),
+    closedVsIwae: pairedModelComparison(rows, 'vae', 'iwae', 1, 'activeUnitsTrain'),
+  };
   let sentence: string;
   if (!closedVsSampled || !sampledVsIwae) {
     sentence = 'The sampled-KL runs are missing (run the grid with --extras) or unpaired, so the ablation cannot be read.';
@@ -162,5 +169,5 @@ export function kOneAblation(rows: readonly RunRow[], metric: ModelComparison['m
           ? 'No significant difference anywhere at this scale.'
           : 'The KL estimator alone does not explain the difference.');
   }
-  return { closedVsSampled, sampledVsIwae, closedVsIwae, sentence };
+  return { closedVsSampled, sampledVsIwae, closedVsIwae, activeUnits, sentence };
 }

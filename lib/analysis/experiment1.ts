@@ -47,6 +47,8 @@ export interface ModelComparison {
   metric: keyof Pick<RunRow, 'activeUnitsTrain' | 'activeUnitsTest' | 'nll' | 'testLoss'>;
   meanA: number;
   meanB: number;
+  /** The pairs behind the test, in its order: a's and b's value of the metric per (seed, init). */
+  pairs: Array<{ seed: number; init: string; a: number; b: number }>;
   test: PairedComparison;
 }
 
@@ -75,6 +77,7 @@ export function pairedModelComparison(
     metric,
     meanA: meanAndStandardError(x).mean,
     meanB: meanAndStandardError(y).mean,
+    pairs: pairs.map((r, i) => ({ seed: r.seed, init: r.init, a: x[i], b: y[i] })),
     test: pairedComparison(x, y),
   };
 }

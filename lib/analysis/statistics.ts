@@ -61,6 +61,8 @@ export interface PairedComparison {
   n: number;
   meanDifference: number;
   seDifference: number;
+  /** 95% confidence interval of the mean difference (paired t): it excludes 0 exactly when tPValue < 0.05. */
+  ci95: [number, number];
   tStatistic: number;
   tPValue: number;
   wilcoxonStatistic: number;
@@ -76,12 +78,15 @@ export function pairedComparison(x: readonly number[], y: readonly number[]): Pa
   const nonZero = d.filter((v) => v !== 0);
   const constant = allEqual(d);
   // A constant difference has zero variance: the t statistic is infinite (or undefined at 0).
-  const t = constant ? { statistic: mean === 0 ? 0 : Math.sign(mean) * Infinity, pValue: mean === 0 ? 1 : 0 } : ttest([...x], [...y]);
+  const t = constant
+    ? { statistic: mean === 0 ? 0 : Math.sign(mean) * Infinity, pValue: mean === 0 ? 1 : 0, ci: [mean, mean] }
+    : ttest([...x], [...y]);
   const w = nonZero.length === 0 ? { statistic: 0, pValue: 1 } : wilcoxon([...x], [...y], { zeroMethod: 'wilcox' });
   return {
     n: d.length,
     meanDifference: mean,
     seDifference: se,
+    ci95: [t.ci[0], t.ci[1]],
     tStatistic: t.statistic,
     tPValue: t.pValue,
     wilcoxonStatistic: w.statistic,

@@ -5,6 +5,15 @@ import type { RunRow } from './run-table';
 export const SUMMARY_METRICS = ['activeUnitsTrain', 'activeUnitsTest', 'testLoss', 'nll', 'testKL'] as const;
 export type SummaryMetric = (typeof SUMMARY_METRICS)[number];
 
+/** Column headers for the summary in notebooks (the CSV keeps the camelCase keys). */
+export const SUMMARY_LABELS: Record<string, string> = {
+  activeUnitsTrain: 'active units (train)',
+  activeUnitsTest: 'active units (test)',
+  testLoss: 'test loss',
+  nll: 'NLL',
+  testKL: 'KL (test)',
+};
+
 export interface SummaryRow {
   model: string;
   k: number;

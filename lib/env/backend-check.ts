@@ -37,11 +37,21 @@ export function bernoulliLogLikelihoodFigure(): PlotlyFigure {
       { x: logits, y: curves[1], name: 'x = 0, x·l − softplus(l)', mode: 'lines', line: { color: MODEL_COLORS.vae, width: 3 } },
       { x: logits, y: curves[2].map(finite), name: 'x = 1, log sigmoid (float32)', mode: 'lines', line: { color: '#555', dash: 'dot' } },
       { x: logits, y: curves[3].map(finite), name: 'x = 0, log(1 − sigmoid) (float32)', mode: 'lines', line: { color: '#999', dash: 'dot' } },
+      // Where the naive form has no value (-Infinity), a cross on the stable curve it should have matched:
+      // a gap in a dotted line under a thick one is invisible.
+      {
+        x: logits.flatMap((l, i) => [curves[2][i], curves[3][i]].flatMap((v, j) => (Number.isFinite(v) ? [] : [l]))),
+        y: logits.flatMap((_, i) => [curves[2][i], curves[3][i]].flatMap((v, j) => (Number.isFinite(v) ? [] : [curves[j][i]]))),
+        name: 'naive form gives −Infinity here',
+        mode: 'markers',
+        marker: { symbol: 'x-thin-open', size: 7, color: '#000', line: { width: 1.5 } },
+        hovertemplate: 'l = %{x}: naive form −Infinity<extra></extra>',
+      },
     ],
     layout: {
       ...baseLayout(
         'Bernoulli log-likelihood of one pixel, computed on tfjs-node',
-        `dotted: the naive log(sigmoid) form, -Infinity at ${lost} of ${2 * logits.length} points (gaps)`,
+        `dotted: the naive log(sigmoid) form; crosses: its ${lost} of ${2 * logits.length} points at −Infinity`,
         { x: 'logit l', y: 'log p(x | z)  [nats]' },
       ),
     },

@@ -3,7 +3,7 @@ import type { MnistSplit } from '../data/mnist';
 import { IMAGE_SIDE, PIXELS } from '../data/shape';
 import { sliceSplit } from '../data/subsets';
 import type { RandomStream } from '../random/streams';
-import { SERIES_COLORS, axisStyle, baseLayout, FIGURE_WIDTH } from './style';
+import { SERIES_COLORS, axisStyle, baseLayout, FIGURE_WIDTH, titleMargin } from './style';
 import type { PlotlyFigure } from './types';
 
 /** One panel of digits: `count` images of 784 values in [0, 1], tiled `columns` wide. */
@@ -56,7 +56,7 @@ export function imagePanelsFigure(panels: ImagePanel[], title: string, subtitle?
   const plotWidth = FIGURE_WIDTH - 40;
   // Cells of at most 9 px: a lone image would otherwise fill the whole width.
   const pixel = Math.min(9, (plotWidth * usable) / totalWidth);
-  const top = subtitle ? 90 : 70;
+  const top = titleMargin(layout) + 10; // room for the panel titles under the figure's title
   layout.margin = { l: 20, r: 20, t: top, b: 20 };
   layout.height = Math.round(Math.max(...heights) * pixel + top + 20);
   const data: Array<Record<string, unknown>> = [];
@@ -95,6 +95,7 @@ export function imagePanelsFigure(panels: ImagePanel[], title: string, subtitle?
       showscale: panel.colorbar === true,
       ...(panel.colorbar ? { colorbar: { x: 1.0, xanchor: 'left', len: 0.9, thickness: 12 } } : {}),
       hoverongaps: false,
+      hoverinfo: 'skip', // pixel values on hover say nothing about a digit
     });
     left = right + spacing;
   });
@@ -128,21 +129,32 @@ export function pixelMeanFigure(means: ArrayLike<number>, subtitle?: string): Pl
   return imagePanelsFigure([{ title: 'mean intensity per pixel', images: means, count: 1, columns: 1, colorbar: true }], 'The average digit', subtitle);
 }
 
-/** Images per digit class in each split. */
+/**
+ * Each split's images per digit class, as a share of the split (the 400 validation images next to
+ * 60,000 training images would be invisible as counts); the counts are in the legend and on hover.
+ */
 export function labelCountsFigure(counts: Record<string, number[]>, subtitle?: string): PlotlyFigure {
   const digits = Array.from({ length: 10 }, (_, d) => String(d));
+  const layout = baseLayout('Images per digit, as a share of each split', subtitle, { x: 'digit', y: "share of the split's images [%]" });
   return {
-    data: Object.entries(counts).map(([name, values], i) => ({
-      type: 'bar',
-      name,
-      x: digits,
-      y: values,
-      marker: { color: SERIES_COLORS[i % SERIES_COLORS.length] },
-    })),
+    data: Object.entries(counts).map(([name, values], i) => {
+      const total = values.reduce((a, b) => a + b, 0);
+      return {
+        type: 'bar',
+        name: `${name}: ${total.toLocaleString('en-US')} images`,
+        x: digits,
+        y: values.map((v) => (100 * v) / total),
+        customdata: values,
+        marker: { color: SERIES_COLORS[i % SERIES_COLORS.length] },
+        hovertemplate: `${name}, digit %{x}: %{y:.1f}% (%{customdata} images)<extra></extra>`,
+      };
+    }),
     layout: {
-      ...baseLayout('Images per digit', subtitle, { x: 'digit', y: 'images' }),
+      ...layout,
       xaxis: axisStyle('digit', { type: 'category' }),
       barmode: 'group',
+      legend: { orientation: 'h', x: 0, xanchor: 'left', y: 1.02, yanchor: 'bottom', bgcolor: 'rgba(255,255,255,0)' },
+      margin: { l: 70, r: 30, t: titleMargin(layout) + 30, b: 60 }, // + the legend's row
     },
   };
 }

@@ -10,7 +10,15 @@ export function weightScalesFigure(rows: readonly WeightScale[], subtitle?: stri
     data: inits.flatMap((init, i) => {
       const mine = layers.map((layer) => rows.find((r) => r.init === init && r.layer === layer)!);
       return [
-        { type: 'bar', name: init, x: layers, y: mine.map((r) => r.empiricalStd), marker: { color: SERIES_COLORS[i % SERIES_COLORS.length] }, offsetgroup: init },
+        {
+          type: 'bar',
+          name: init,
+          x: layers,
+          y: mine.map((r) => r.empiricalStd),
+          marker: { color: SERIES_COLORS[i % SERIES_COLORS.length] },
+          offsetgroup: init,
+          hovertemplate: `${init}, %{x}<br>drawn std %{y:.4f}<extra></extra>`,
+        },
         {
           type: 'scatter',
           mode: 'markers',
@@ -26,12 +34,12 @@ export function weightScalesFigure(rows: readonly WeightScale[], subtitle?: stri
       ];
     }),
     layout: {
-      ...baseLayout('Initial weight scale per layer and init (bars: drawn, ticks: formula)', subtitle),
+      ...baseLayout('Initial weight scale per layer and init (bars: drawn, ticks: formula)', subtitle, { width: 900 }),
       barmode: 'group',
       scattermode: 'group',
       xaxis: axisStyle('layer (fan-in → fan-out)'),
-      yaxis: axisStyle('standard deviation of the weights', { type: 'log' }),
-      width: 900,
+      // Labels at 1-2-5 steps only: plotly's default log labels ('0.1, 9, 8, ...') read as a linear axis.
+      yaxis: axisStyle('standard deviation of the weights', { type: 'log', tickvals: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2], ticktext: ['0.01', '0.02', '0.05', '0.1', '0.2', '0.5', '1', '2'] }),
     },
   };
 }

@@ -1,10 +1,16 @@
 import { writeFileAtomic } from '../io/atomic-file';
+import { closeFigureBrowser } from './browser';
 import { renderFigures, type RenderFormat } from './render';
 import type { PlotlyFigure } from './types';
 
 export interface ExportOptions {
   /** Where to look for Chromium (CHROME_PATH); defaults to the process environment. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Keep the process's shared Chromium open afterwards (notebook kernels, which export again soon).
+   * Default: close it, so a command-line process can exit (an open browser keeps Node's loop alive).
+   */
+  keepBrowser?: boolean;
 }
 
 /** One figure and where each of its renderings goes (a vector PDF, a PNG, or both). */
@@ -16,10 +22,15 @@ export interface FigureFiles {
 
 const FORMATS: RenderFormat[] = ['pdf', 'png'];
 
-/** Renders every figure through one headless Chromium and writes the requested files; returns their paths. */
+/** Renders every figure through the process's headless Chromium and writes the requested files; returns their paths. */
 export async function exportFigures(outputs: readonly FigureFiles[], options: ExportOptions = {}): Promise<string[]> {
   const formats = FORMATS.filter((format) => outputs.some((o) => o[format] !== undefined));
-  const rendered = await renderFigures(outputs.map((o) => o.figure), formats, options.env ?? process.env);
+  let rendered: Array<Partial<Record<RenderFormat, Buffer>>>;
+  try {
+    rendered = await renderFigures(outputs.map((o) => o.figure), formats, options.env ?? process.env);
+  } finally {
+    if (!options.keepBrowser) await closeFigureBrowser();
+  }
   const written: string[] = [];
   outputs.forEach((output, i) => {
     for (const format of formats) {

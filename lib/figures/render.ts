@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { openFigurePage } from './browser';
+import { withFigurePage } from './browser';
 import { FIGURE_HEIGHT, FIGURE_WIDTH } from './style';
 import type { PlotlyFigure } from './types';
 
@@ -22,7 +22,6 @@ async function drawFigure(page: Page, figure: PlotlyFigure): Promise<void> {
 }
 
 async function capture(page: Page, figure: PlotlyFigure, format: RenderFormat): Promise<Buffer> {
-  await drawFigure(page, figure);
   const { width, height } = figureSize(figure);
   if (format === 'png') {
     return page.screenshot({ type: 'png', clip: { x: 0, y: 0, width, height } });
@@ -32,24 +31,22 @@ async function capture(page: Page, figure: PlotlyFigure, format: RenderFormat): 
 }
 
 /**
- * Renders each figure in each of `formats` through headless Chromium, one browser for the whole batch.
- * Result: out[i][format] for figures[i].
+ * Renders each figure in each of `formats` through the process's shared headless Chromium (drawn once
+ * per figure, captured once per format). Result: out[i][format] for figures[i].
  */
-export async function renderFigures(
+export function renderFigures(
   figures: PlotlyFigure[],
   formats: RenderFormat[],
   env: NodeJS.ProcessEnv,
 ): Promise<Array<Partial<Record<RenderFormat, Buffer>>>> {
-  const session = await openFigurePage(env);
-  try {
+  return withFigurePage(env, async (page) => {
     const out: Array<Partial<Record<RenderFormat, Buffer>>> = [];
     for (const figure of figures) {
       const rendered: Partial<Record<RenderFormat, Buffer>> = {};
-      for (const format of formats) rendered[format] = await capture(session.page, figure, format);
+      await drawFigure(page, figure);
+      for (const format of formats) rendered[format] = await capture(page, figure, format);
       out.push(rendered);
     }
     return out;
-  } finally {
-    await session.close();
-  }
+  });
 }

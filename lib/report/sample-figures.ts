@@ -23,7 +23,6 @@ export function sampleFigures(record: RunRecord, data: MnistData, profileLabel: 
   const pairs = new Float32Array(s.originals.length * 2);
   pairs.set(s.originals, 0);
   pairs.set(s.reconstructions, s.originals.length);
-  const units = s.traversals.map((t) => `unit ${t.unit} (A_u ${t.activity.toFixed(2)})`).join(', ');
   return {
     'samples-reconstructions': imageGridFigure(pairs, 2 * s.count, s.count, 'Test digits (top) and their reconstructions p(x | z = posterior mean)', who),
     'samples-prior': imageGridFigure(s.priorSamples, s.count, s.count, 'Samples from the prior: Bernoulli means of p(x | z), z ~ N(0, I)', who),
@@ -31,8 +30,10 @@ export function sampleFigures(record: RunRecord, data: MnistData, profileLabel: 
       s.traversalImages,
       s.traversals.length * s.traversalValues.length,
       s.traversalValues.length,
-      `Latent traversals of the ${s.traversals.length} most active units (rows), z_u from ${s.traversalValues[0]} to ${s.traversalValues[s.traversalValues.length - 1]}`,
-      `${units}; ${who}`,
+      `Latent traversals of the ${s.traversals.length} most active units (one unit z_u swept per row)`,
+      who,
+      // Which unit each row sweeps (and its activity), and the value of z_u in each column.
+      { rows: s.traversals.map((t) => `unit ${t.unit} · A_u ${t.activity.toFixed(2)}`), columns: s.traversalValues.map((v) => `z_u = ${v}`) },
     ),
   };
 }

@@ -76,7 +76,7 @@ export function studyFigures(analysis: StudyAnalysis, records: readonly RunRecor
     'experiment2-activity-heatmap': activityHeatmapFigure(analysis.studyRows.filter((r) => r.k === 5), label),
     'experiment2-jaccard-vs-null': jaccardVersusNullFigure(analysis.stability, label),
     'activity-histogram': activityHistogramFigure(analysis.studyRows, label),
-    'k1-ablation': kOneAblationFigure(analysis.rows, analysis.ablation, label),
+    'k1-ablation': kOneAblationFigure(analysis.ablation, label),
   };
   const iwae5 = analysis.stability.find((s) => s.model === 'iwae' && s.k === 5);
   if (iwae5) figures['experiment2-jaccard-matrix-iwae-k5'] = jaccardMatrixFigure(iwae5, label);

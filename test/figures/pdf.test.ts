@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportFigurePdf } from '../../lib/figures/pdf';
+import { closeFigureBrowser, figureBrowserLaunches } from '../../lib/figures/browser';
+import { exportFigurePdf, exportFigures } from '../../lib/figures/pdf';
+import { renderFigures } from '../../lib/figures/render';
 import { baseLayout, MODEL_COLORS } from '../../lib/figures/style';
-import { figureMimeBundle, PLOTLY_MIME } from '../../lib/figures/display';
 import type { PlotlyFigure } from '../../lib/figures/types';
 import { pdfText } from '../helpers/pdf-text';
 
@@ -38,9 +39,29 @@ test('without Chromium the export fails with one clear error naming CHROME_PATH 
   assert.equal(existsSync(out), false);
 });
 
-test('the notebook display bundle carries interactive plotly JSON, a PNG fallback and a text title', () => {
-  const bundle = figureMimeBundle(figure, Buffer.from('png-bytes'));
-  assert.deepEqual(Object.keys(bundle.data).sort(), [PLOTLY_MIME, 'image/png', 'text/plain'].sort());
-  assert.deepEqual((bundle.data[PLOTLY_MIME] as PlotlyFigure).data, figure.data);
-  assert.equal(bundle.data['text/plain'], '<figure: Test loss per epoch — smoke profile: 3 epochs>');
+test('figures reuse one headless Chromium per process until it is closed', async () => {
+  const before = figureBrowserLaunches();
+  const [a] = await renderFigures([figure], ['png'], process.env);
+  const [b] = await renderFigures([figure], ['png', 'pdf'], process.env);
+  assert.equal(figureBrowserLaunches() - before, 1, 'the second figure used the open browser');
+  assert.equal(a.png!.subarray(1, 4).toString('latin1'), 'PNG');
+  assert.equal(b.pdf!.subarray(0, 5).toString('latin1'), '%PDF-');
+  // A batch export (the CLI's path) closes it afterwards, so the process can exit; the next one relaunches.
+  const dir = mkdtempSync(join(tmpdir(), 'iwae-pdf-'));
+  await exportFigures([{ figure, pdf: join(dir, 'a.pdf') }]);
+  assert.equal(figureBrowserLaunches() - before, 1);
+  await renderFigures([figure], ['png'], process.env);
+  assert.equal(figureBrowserLaunches() - before, 2);
+  await closeFigureBrowser();
+});
+
+test('the open figure browser leaves SIGINT alone: Kernel > Interrupt after a figure must not end the kernel', async () => {
+  // Playwright's default handler closes the browser and exits the process with code 130.
+  const before = process.listeners('SIGINT');
+  try {
+    await renderFigures([figure], ['png'], process.env);
+    assert.deepEqual(process.listeners('SIGINT'), before);
+  } finally {
+    await closeFigureBrowser();
+  }
 });

@@ -11,7 +11,7 @@ export interface NotebookOutput {
   evalue?: string;
 }
 export interface ExecutedNotebook {
-  cells: Array<{ cell_type: string; source: string | string[]; outputs?: NotebookOutput[] }>;
+  cells: Array<{ cell_type: string; source: string | string[]; metadata?: { tags?: string[] }; outputs?: NotebookOutput[] }>;
   metadata: { kernelspec?: { name?: string } };
 }
 
@@ -23,16 +23,19 @@ export function notebookPaths(): string[] {
     .map((f) => join(dir, f));
 }
 
-/** Executes a notebook headless with nbconvert, as `make run` does, into `outDir`; returns it parsed. */
-export function executeNotebook(path: string, outDir: string, env: NodeJS.ProcessEnv): ExecutedNotebook {
+/**
+ * Executes a notebook headless as `make run` does (scripts/execute-notebook.py: nbclient, with
+ * `parameters` overrides injected after the notebook's parameters cell) into `outDir`; returns it parsed.
+ */
+export function executeNotebook(path: string, outDir: string, env: NodeJS.ProcessEnv, parameters: Record<string, string> = {}): ExecutedNotebook {
+  const params = Object.entries(parameters).flatMap(([name, value]) => ['-p', name, value]);
   const result = spawnSync(
-    join(REPO_ROOT, '.venv', 'bin', 'jupyter'),
-    ['nbconvert', '--to', 'notebook', '--execute', '--output-dir', outDir,
-      '--ExecutePreprocessor.timeout=900', '--ExecutePreprocessor.kernel_name=iwae-lab', path],
+    join(REPO_ROOT, '.venv', 'bin', 'python'),
+    [join(REPO_ROOT, 'scripts', 'execute-notebook.py'), path, '--out', outDir, '--timeout', '900', ...params],
     { cwd: REPO_ROOT, env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 1_200_000 },
   );
   if (result.status !== 0) {
-    throw new Error(`nbconvert failed on ${basename(path)} (exit ${result.status}):\n${result.stderr.slice(-4000)}`);
+    throw new Error(`executing ${basename(path)} failed (exit ${result.status}):\n${result.stderr.slice(-4000)}`);
   }
   return JSON.parse(readFileSync(join(outDir, basename(path)), 'utf8')) as ExecutedNotebook;
 }

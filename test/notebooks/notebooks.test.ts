@@ -1,21 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { executeNotebook, notebookPaths, outputsOf, type ExecutedNotebook } from '../helpers/notebooks';
+import { executeNotebook, notebookPaths, outputsOf, type ExecutedNotebook, type NotebookOutput } from '../helpers/notebooks';
+import { REPO_ROOT } from '../helpers/cli';
 import { PLOTLY_MIME } from '../../lib/figures/display';
 
-// Every notebook runs headless under the smoke profile, as `make run` runs them, writing figures and
-// results into a scratch directory rather than the repo's own.
+// Every notebook runs headless as `make run` runs it: the profile and results directory injected into
+// its `parameters` cell (the environment says `quick`, so a notebook that ignored the injected value
+// would train the quick grid and time out), figures in a scratch directory rather than the repo's own.
 const scratch = mkdtempSync(join(tmpdir(), 'iwae-notebooks-'));
-const env = {
-  IWAE_PROFILE: 'smoke',
-  IWAE_FIGURES_DIR: join(scratch, 'figures'),
-  IWAE_RESULTS_DIR: join(scratch, 'runs'),
-};
+const env = { IWAE_PROFILE: 'quick', IWAE_FIGURES_DIR: join(scratch, 'figures'), IWAE_RESULTS_DIR: join(scratch, 'elsewhere') };
+const parameters = { profile: 'smoke', resultsDir: join(scratch, 'runs') };
+const figuresDir = join(scratch, 'figures', 'smoke');
 
-test('every notebook carries the project kernel (tslab started from the repo root)', () => {
+const text = (value: unknown) => (Array.isArray(value) ? value.join('') : String(value ?? ''));
+
+test('every notebook carries the project kernel and one cell tagged `parameters`', () => {
   assert.deepEqual(notebookPaths().map((p) => basename(p)), [
     '00_environment.ipynb',
     '01_data.ipynb',
@@ -25,8 +27,12 @@ test('every notebook carries the project kernel (tslab started from the repo roo
     '05_analysis.ipynb',
   ]);
   for (const path of notebookPaths()) {
-    const nb = JSON.parse(readFileSync(path, 'utf8'));
-    assert.equal(nb.metadata.kernelspec.name, 'iwae-lab', basename(path));
+    const nb = JSON.parse(readFileSync(path, 'utf8')) as ExecutedNotebook;
+    assert.equal(nb.metadata.kernelspec?.name, 'iwae-lab', basename(path));
+    const tagged = nb.cells.filter((c) => c.metadata?.tags?.includes('parameters'));
+    assert.equal(tagged.length, 1, `${basename(path)}: one parameters cell`);
+    assert.match(text(tagged[0].source), /let profile[^\n]*\n[^]*let resultsDir[^\n]*\n[^]*let seed/);
+    assert.equal(outputsOf(nb).length, 0, `${basename(path)} is committed without outputs`);
   }
 });
 
@@ -34,34 +40,93 @@ const executed = new Map<string, ExecutedNotebook>();
 
 for (const path of notebookPaths()) {
   test(`${basename(path)} executes headless without errors`, () => {
-    const nb = executeNotebook(path, join(scratch, 'out'), env);
+    const nb = executeNotebook(path, join(scratch, 'out'), env, parameters);
     executed.set(basename(path), nb);
     const errors = outputsOf(nb).filter((o) => o.output_type === 'error');
     assert.deepEqual(errors.map((e) => `${e.ename}: ${e.evalue}`), []);
     // tslab reports compile errors on stderr rather than as error outputs.
     const stderr = outputsOf(nb).filter((o) => o.output_type === 'stream' && (o as { name?: string }).name === 'stderr');
     for (const s of stderr) {
-      const text = Array.isArray(s.text) ? s.text.join('') : s.text ?? '';
-      assert.doesNotMatch(text, /error TS\d+|Error:/, `${basename(path)} wrote an error to stderr: ${text.slice(0, 500)}`);
+      assert.doesNotMatch(text(s.text), /error TS\d+|Error:/, `${basename(path)} wrote an error to stderr: ${text(s.text).slice(0, 500)}`);
     }
   });
 }
 
-test('00_environment imports lib, runs a tfjs-node op, renders plotly with a PNG fallback and exports a PDF', () => {
-  const nb = executed.get('00_environment.ipynb');
-  assert.ok(nb, '00_environment.ipynb was executed above');
-  const text = outputsOf(nb)
-    .map((o) => (Array.isArray(o.text) ? o.text.join('') : o.text ?? ''))
-    .join('');
-  assert.match(text, /backend: 'tensorflow'/);
-  assert.match(text, /matMul: \[ \[ 19, 22 \], \[ 43, 50 \] \]/);
-  assert.match(text, /numTensorsLeaked: 0/);
-  const figure = outputsOf(nb).find((o) => o.output_type === 'display_data' && o.data && PLOTLY_MIME in o.data);
+function executedNotebook(name: string): ExecutedNotebook {
+  const nb = executed.get(name);
+  assert.ok(nb, `${name} was executed above`);
+  return nb;
+}
+
+const displays = (nb: ExecutedNotebook, mime: string): NotebookOutput[] =>
+  outputsOf(nb).filter((o) => (o.output_type === 'display_data' || o.output_type === 'update_display_data') && o.data && mime in o.data);
+
+test('00_environment: lib imports, a tfjs-node op, an interactive figure with a static image, a PDF per profile', () => {
+  const nb = executedNotebook('00_environment.ipynb');
+  const printed = outputsOf(nb).map((o) => text(o.text)).join('');
+  assert.match(printed, /backend: 'tensorflow'/);
+  assert.match(printed, /matMul: \[ \[ 19, 22 \], \[ 43, 50 \] \]/);
+  assert.match(printed, /numTensorsLeaked: 0/);
+  assert.match(printed, /profile: smoke; results in .*\/runs;/, 'the injected parameters win over the environment');
+  const [figure] = displays(nb, PLOTLY_MIME);
   assert.ok(figure, 'a plotly display output');
-  const png = Buffer.from(String(figure.data!['image/png']), 'base64');
-  assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
-  const pdf = join(env.IWAE_FIGURES_DIR, '00-bernoulli-log-likelihood.pdf');
-  assert.ok(existsSync(pdf), 'the figure is exported as PDF');
+  // No image/png next to the plotly JSON: JupyterLab's plotly renderer would show it instead of the plot.
+  assert.equal('image/png' in figure.data!, false);
+  const html = text(figure.data!['text/html']);
+  const png = Buffer.from(/data:image\/png;base64,([^"]+)"/.exec(html)?.[1] ?? '', 'base64');
+  assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG', 'the static fallback is a PNG');
+  const pdf = join(figuresDir, '00-bernoulli-log-likelihood.pdf');
+  assert.ok(existsSync(pdf), 'the figure is exported as PDF under figures/<profile>/');
   assert.equal(readFileSync(pdf).subarray(0, 5).toString('latin1'), '%PDF-');
   assert.ok(statSync(pdf).size > 5_000);
+});
+
+test('02_models: the brief run lives in a run directory of its profile', () => {
+  executedNotebook('02_models.ipynb');
+  assert.ok(existsSync(join(parameters.resultsDir, 'notebook-02-brief-iwae-smoke')), 'notebook-02-brief-iwae-smoke');
+  assert.equal(existsSync(join(parameters.resultsDir, 'notebook-02-brief-iwae')), false);
+});
+
+test('03_experiment1: HTML tables with merged mean ± SE, plain text beside them, and the final progress state', () => {
+  const nb = executedNotebook('03_experiment1_initialization.ipynb');
+  const tables = displays(nb, 'text/html').filter((o) => text(o.data!['text/html']).includes('<table class="dataframe iwae-table"'));
+  assert.ok(tables.length > 0, 'an HTML table');
+  const summary = tables.find((o) => text(o.data!['text/plain']).startsWith('Per setting'));
+  assert.ok(summary, 'the per-setting summary');
+  const plain = text(summary.data!['text/plain']);
+  assert.match(plain, /test loss ± SE/);
+  assert.doesNotMatch(plain, /testLossSE/, 'the SE columns are merged into their means');
+  assert.match(plain, /\d+\.\d+ ± \d+\.\d+/);
+  const progress = displays(nb, 'text/html').filter((o) => text(o.data!['text/html']).includes('iwae-progress'));
+  assert.equal(progress.length, 1, 'one progress display, updated in place');
+  assert.match(text(progress[0].data!['text/plain']), /smoke grid \|█+\| 8\/8 runs/);
+});
+
+test('an error thrown inside lib code called from a cell points at the .ts source line, not at invisible .js', () => {
+  // tslab runs imported .ts files as in-memory `<name>.js` without source maps; the kernel's preload
+  // (lib/notebook/kernel-preload.ts) has them run from the .ts through tsx instead.
+  const source = readFileSync(join(REPO_ROOT, 'lib', 'config', 'notebook-settings.ts'), 'utf8').split('\n');
+  const line = source.findIndex((l) => l.includes('throw new Error(`bad notebook parameters')) + 1;
+  assert.ok(line > 0);
+  const cell = (id: string, code: string, tags: string[] = []) => ({ cell_type: 'code', id, metadata: { tags }, source: code, execution_count: null, outputs: [] });
+  const path = join(scratch, 'error.ipynb');
+  writeFileSync(path, JSON.stringify({
+    cells: [
+      cell('p', "let profile: string = 'smoke';\nlet resultsDir: string = 'r';\nlet seed: number = 0;", ['parameters']),
+      cell('e', "import { notebookSettings } from './lib/config/notebook-settings';\nnotebookSettings({ profile: 'huge', resultsDir: 'r', seed: 0 }, process.env);"),
+    ],
+    metadata: { kernelspec: { name: 'iwae-lab', display_name: 'TypeScript (iwae-lab)', language: 'typescript' } },
+    nbformat: 4,
+    nbformat_minor: 5,
+  }));
+  assert.throws(
+    () => executeNotebook(path, join(scratch, 'error-out'), env),
+    (err: Error) => {
+      assert.match(err.message, /bad notebook parameters: profile: /);
+      const file = `${REPO_ROOT}/lib/config/notebook-settings.ts`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      assert.match(err.message, new RegExp(`at (Proxy\\.)?notebookSettings \\(${file}:${line}:\\d+\\)`));
+      assert.doesNotMatch(err.message, /notebook-settings\.js/);
+      return true;
+    },
+  );
 });
