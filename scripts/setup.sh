@@ -52,7 +52,7 @@ kernel_json="$(cat <<JSON
   "argv": ["sh", "-c", "cd '$root' && exec node --require tsx/cjs --require ./lib/notebook/kernel-preload.ts '$root/node_modules/tslab/bin/tslab' kernel --config-path \"\$0\"", "{connection_file}"],
   "display_name": "TypeScript (iwae-lab)",
   "language": "typescript",
-  "env": {"TF_CPP_MIN_LOG_LEVEL": "2"}
+  "env": {"TF_CPP_MIN_LOG_LEVEL": "2", "ESBUILD_BINARY_PATH": "$root/scripts/esbuild-ignoring-sigint.sh"}
 }
 JSON
 )"
