@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { loadMnist, type MnistData } from '../data/mnist';
 import { clearFailure, executeRun } from './execute-run';
-import { LOCK_HEARTBEAT_MS, tryClaimLock, type HeldLock } from './lock';
+import { tryClaimLock, type HeldLock } from './lock';
 import { inspectRun, recordAttempt, runFile } from './run-dir';
 import { CheckpointError } from '../training/checkpoint';
 import { DamagedFileError } from '../io/sealed-json';
@@ -67,16 +67,11 @@ async function runOne(message: Extract<ToWorker, { type: 'run' }>): Promise<RunR
     }
     recordAttempt(runDir);
     const started = performance.now();
-    let lastBeat = Date.now();
     let lastProgress = 0;
     const lock = claim.lock;
     const beat = () => {
       const now = Date.now();
-      // Other hosts judge the run alive by this heartbeat (lock.ts: FOREIGN_STALE_MS is 10 beats).
-      if (now - lastBeat >= LOCK_HEARTBEAT_MS) {
-        lock.heartbeat();
-        lastBeat = now;
-      }
+      lock.heartbeatIfDue(now);
       return now;
     };
     const outcome = await executeRun(config, data, runDir, {

@@ -108,8 +108,19 @@ export class HeldLock {
     return info?.owner?.token === this.owner.token;
   }
 
+  private lastBeatMs = Date.now();
+
+  /**
+   * heartbeat() if LOCK_HEARTBEAT_MS have passed since the last one: cheap enough to call on every
+   * training step or evaluation batch. Other hosts judge the holder alive by it (FOREIGN_STALE_MS).
+   */
+  heartbeatIfDue(nowMs = Date.now()): void {
+    if (nowMs - this.lastBeatMs >= LOCK_HEARTBEAT_MS) this.heartbeat();
+  }
+
   /** Marks the holder as alive (matters to other hosts, which cannot check the pid). */
   heartbeat(): void {
+    this.lastBeatMs = Date.now();
     if (!this.isHeld()) return;
     const now = new Date();
     try {

@@ -4,9 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseRunConfig, type RunConfig, type RunConfigInput } from '../../lib/config/run-config';
-import { loadMnist, type MnistData } from '../../lib/data/mnist';
 import { executeRun } from '../../lib/experiments/execute-run';
 import { runGrid } from '../../lib/experiments/grid-runner';
 import { readResults, readRunRecord, scaleGroups, type RunRecord } from '../../lib/experiments/results';
@@ -17,12 +16,11 @@ import { createStream } from '../../lib/random/streams';
 import { CheckpointError } from '../../lib/training/checkpoint';
 import { readRunCheckpoint, runFiles } from '../../lib/training/run-dir';
 import { trainRun } from '../../lib/training/run';
-import { REPO_ROOT, runCli } from '../helpers/cli';
+import { runCli } from '../helpers/cli';
 import { withoutVolatileFields } from './grid-helpers';
+import { MNIST_CACHE, mnistData } from '../helpers/mnist';
 
-const MNIST_CACHE = resolve(REPO_ROOT, 'data', 'mnist');
-let mnist: Promise<MnistData> | null = null;
-const data = () => (mnist ??= loadMnist({ cacheDir: MNIST_CACHE, allowDownload: false }));
+const data = mnistData;
 
 /** A small but real run: 5 steps per epoch on real MNIST, a narrow network, a real final L_k. */
 const config = (extra: Partial<RunConfigInput> = {}): RunConfig =>

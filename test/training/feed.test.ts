@@ -2,20 +2,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-node';
 import { parseRunConfig } from '../../lib/config/run-config';
 import { batches } from '../../lib/data/batches';
 import { fixedBinarization, type Binarizer } from '../../lib/data/binarize';
-import { loadMnist, takeFirst, type MnistData, type MnistSplit } from '../../lib/data/mnist';
+import { takeFirst, type MnistSplit } from '../../lib/data/mnist';
 import { normalNoise } from '../../lib/model/noise';
 import { createStream, restoreStream } from '../../lib/random/streams';
 import { FEED_KINDS, openTrainingFeed, type FeedKind, type FeedSources, type TrainingFeed } from '../../lib/training/feed';
 import { trainRun, type EpochMetrics } from '../../lib/training/run';
+import { mnistData } from '../helpers/mnist';
 
-const REPO_ROOT = resolve(__dirname, '..', '..');
-let mnist: Promise<MnistData> | null = null;
-const data = () => (mnist ??= loadMnist({ cacheDir: join(REPO_ROOT, 'data', 'mnist'), allowDownload: false }));
+const data = mnistData;
 
 // 103 images in batches of 20: five whole batches and a last one of 3.
 const SHAPE = { batchSize: 20, k: 3, latent: 4 };

@@ -3,16 +3,14 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-node';
 import { parseRunConfig, type RunConfigInput } from '../../lib/config/run-config';
-import { loadMnist, type MnistData } from '../../lib/data/mnist';
 import { removeStaleTempFiles } from '../../lib/io/atomic-file';
 import { trainRun } from '../../lib/training/run';
+import { mnistData } from '../helpers/mnist';
 
-const REPO_ROOT = resolve(__dirname, '..', '..');
-let mnist: Promise<MnistData> | null = null;
-const data = () => (mnist ??= loadMnist({ cacheDir: join(REPO_ROOT, 'data', 'mnist'), allowDownload: false }));
+const data = mnistData;
 
 /** Two steps per epoch on a narrow network: what matters here is what a run leaves behind, not its numbers. */
 const config = (extra: Partial<RunConfigInput> = {}) =>

@@ -2,17 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-node';
 import { parseRunConfig, type RunConfigInput } from '../../lib/config/run-config';
-import { loadMnist, type MnistData } from '../../lib/data/mnist';
 import { readCheckpoint, writeCheckpoint } from '../../lib/training/checkpoint';
 import { readMetricsFile, runFiles, RunDirError } from '../../lib/training/run-dir';
 import { trainRun, type EpochMetrics } from '../../lib/training/run';
+import { mnistData } from '../helpers/mnist';
 
-const REPO_ROOT = resolve(__dirname, '..', '..');
-let mnist: Promise<MnistData> | null = null;
-const data = () => (mnist ??= loadMnist({ cacheDir: join(REPO_ROOT, 'data', 'mnist'), allowDownload: false }));
+const data = mnistData;
 
 /** A small but real run: 10 steps per epoch on real MNIST with a narrow network. */
 const config = (extra: Partial<RunConfigInput> = {}) =>

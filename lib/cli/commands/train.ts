@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { INIT_NAMES, MODEL_NAMES, parseRunConfig, type RunConfig } from '../../config/run-config';
-import { LOCK_HEARTBEAT_MS, tryClaimLock, type ClaimResult, type HeldLock, type LockOwner } from '../../experiments/lock';
+import { tryClaimLock, type ClaimResult, type HeldLock, type LockOwner } from '../../experiments/lock';
 import { RUN_FILES } from '../../experiments/run-dir';
 import { fileWriteError, makeDirectory } from '../../io/fs-errors';
 import type { EpochMetrics } from '../../training/metrics';
@@ -89,19 +89,13 @@ export function registerTrainCommand(program: Command): void {
       let result;
       try {
         const { trainRun } = require('../../training/run') as typeof import('../../training/run');
-        let lastBeat = Date.now();
         result = await trainRun(config, data, out, {
           onStep: (step, total) => {
-            // Other hosts judge the lock by its heartbeat (this host by the pid).
-            if (Date.now() - lastBeat >= LOCK_HEARTBEAT_MS) {
-              lock.heartbeat();
-              lastBeat = Date.now();
-            }
+            lock.heartbeatIfDue();
             progress.step(step, total, `epoch ${Math.ceil((step / total) * config.epochs)}/${config.epochs}`);
           },
           onEpoch: (m) => {
             lock.heartbeat();
-            lastBeat = Date.now();
             progress.line(epochLine(m, config.epochs));
           },
         }, { restartBadCheckpoint: flags.restartBadCheckpoint });
