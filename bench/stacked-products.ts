@@ -1,7 +1,7 @@
 /**
  * Design measurements for stacked training (many runs as one batched model): what one training
  * iteration's matrix products cost per run when R runs are computed as R separate 2-D MatMuls (one run
- * per process today) or as one BatchMatMul over a leading run axis, at 1 and 2 TensorFlow threads; and
+ * per process, as before stacking) or as one BatchMatMul over a leading run axis, at 1 and 2 TensorFlow threads; and
  * what each of seedrandom's generators costs for one run-iteration's draws (binarization + noise).
  *
  *   npx tsx bench/stacked-products.ts [--k 5] [--iterations 60] [--stacks 1,4,10,20]

@@ -1,7 +1,8 @@
 /**
  * Milliseconds per training iteration of the study's model (784-200-200-50, batch 20) for each objective,
- * as `iwae bench` times it (lib/perf/our-step.ts: the next dynamically binarized batch, noise from the
- * seeded stream, the hand-written fast path, one fused Adam update, loss values read back), with the
+ * as `iwae bench` times it (lib/perf/our-step.ts: a stack of one run as the trainer steps it, the next
+ * dynamically binarized batch and noise from the run's counter-based streams, the hand-written stacked
+ * fast gradient, one Adam update, loss values read back), with the
  * TensorFlow ops one iteration executes. With --ops, where the time of one objective's iteration goes:
  * each kind of op (calls, microseconds per call, milliseconds per iteration) and the JS in between.
  * Run: `npx tsx bench/step.ts [iterations=200] [k=5] [--ops [objective=iwae]]`. Medians after a warm-up;

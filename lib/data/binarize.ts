@@ -3,6 +3,10 @@ import type { MnistSplit } from './mnist';
 import { PIXELS } from './shape';
 
 /**
+ * Binarization in JS, from sequential streams, for figures and tools (reconstruction grids, `iwae data
+ * show`, the notebooks' samples). Training and evaluation binarize on the TensorFlow side from
+ * counter-based streams instead (lib/data/device-split.ts); both draw P(pixel = 1) = intensity / 255.
+ *
  * How pixel intensities become 0/1 values.
  * - dynamic (the study's protocol): a fresh Bernoulli sample every time an image is read, from `stream`.
  * - fixed: one sample per image made once (`fixedBinarization`) and reused on every read.

@@ -3,14 +3,12 @@
  * tfjs-node starts, so they are set at the command-line edge (bin/iwae.js) and in the environment of
  * every process the grid runner or the bench starts; tfjs-node has no API for them.
  *
- * One intra-op thread, whatever the core count: at the study's batch of 20 the step's kernels are small
- * (TensorFlow's oneDNN MatMul runs single-threaded below the L2 size anyway), and splitting the
- * elementwise and Adam kernels over a second thread costs more in hand-offs and cache traffic than it
- * saves (`npx tsx bench/step.ts --ops`: ResourceApplyAdam 454 -> 350 us, Sigmoid 179 -> 61 us; a whole
- * iteration ~4.9 -> ~4.2 ms on this 2-core machine). Spare cores go to more grid workers and to the
- * training feed's worker thread (lib/training/feed.ts). Inter-op parallelism is unused by eager
- * single-op execution. The numbers do not depend on it: the training kernels give bit-identical results
- * for any thread count (test/training/cli.test.ts trains a run both ways).
+ * One intra-op thread, whatever the core count: two single-threaded grid workers, each training a stack,
+ * keep both cores busier than one worker whose stack gets two threads (its products get faster, but the
+ * hand-offs of the elementwise and Adam kernels cost more than that; `iwae bench --grid`, README
+ * Performance). Inter-op parallelism is unused by eager single-op execution. The numbers do not depend
+ * on it: the training kernels give bit-identical results for any thread count (test/training/cli.test.ts
+ * trains a run both ways).
  */
 export const TRAINING_TENSORFLOW_THREADS = 1;
 

@@ -1,10 +1,7 @@
 import type { RunConfig } from '../config/run-config';
-import { makeBinarizer } from '../data/binarize';
+import { DeviceSplit } from '../data/device-split';
 import { takeFirst, type MnistData } from '../data/mnist';
-import type { Model } from '../model/model';
-import { createStream } from '../random/streams';
-import { boundLadder } from '../training/bounds';
-import { datasetActiveUnits } from '../training/evaluate';
+import { boundLadder, type StackWeights } from '../training/evaluate';
 import type { EpochMetrics } from '../training/metrics';
 
 /**
@@ -31,54 +28,51 @@ export interface FinalEvaluation {
   >;
 }
 
-/** Images per batch of the active-unit pass (encoder only; does not change the result). */
-const ACTIVITY_BATCH = 100;
-
 /**
- * Evaluates a trained model. The evaluation images get one binarization from the run's seed (stream
- * 'final-binarization'), the same for every k and for every run with that seed (VAE and IWAE of a seed
- * are compared on identical bits); each k draws its noise from its own stream, so adding a k to the
- * ladder never changes another k's number. `onProgress` is called between batches (heartbeats, progress).
+ * Evaluates the trained runs of a stack together (one run is a stack of one; the numbers of a run do not
+ * depend on the others): L_k for k = 1, the training k and finalK on the first finalTestSize test
+ * images, and the active units on the same bits. The images get one binarization from each run's seed
+ * ('final-binarization', the same for every k and for VAE and IWAE of a seed: they are compared on
+ * identical bits); each k its own noise stream (lib/training/evaluate.ts). `iwae eval` computes the same
+ * numbers. `onProgress` is called between chunks (heartbeats, progress).
  */
 export function evaluateFinal(
-  model: Model,
-  config: RunConfig,
+  weights: StackWeights,
+  configs: readonly RunConfig[],
   data: MnistData,
-  lastEpoch: EpochMetrics,
+  lastEpochs: readonly EpochMetrics[],
   onProgress?: (done: number, total: number) => void,
-): FinalEvaluation {
-  const split = takeFirst(data.test, config.evaluation.finalTestSize);
-  const binarizer = makeBinarizer('fixed', split, createStream(config.seed, 'final-binarization'));
-  const estimates = boundLadder(
-    model,
-    split,
-    [1, config.k, config.evaluation.finalK],
-    binarizer,
-    (k) => createStream(config.seed, `final-noise-k${k}`),
-    onProgress,
-  );
-  const active = datasetActiveUnits(model, split, {
-    batchSize: ACTIVITY_BATCH,
-    binarizer,
-    activeUnitThreshold: config.evaluation.activeUnitThreshold,
-  });
-  const final = estimates[estimates.length - 1];
-  return {
-    testImages: split.count,
-    finalK: config.evaluation.finalK,
-    nll: -final.mean,
-    nllSE: final.standardError,
-    negativeBounds: estimates.map((e) => ({ k: e.k, value: -e.mean, standardError: e.standardError })),
-    activeUnits: active.count,
-    activity: active.activity,
-    lastEpoch: {
-      epoch: lastEpoch.epoch,
-      trainLoss: lastEpoch.trainLoss,
-      trainStudyLoss: lastEpoch.trainStudyLoss,
-      testLoss: lastEpoch.testLoss,
-      testStudyLoss: lastEpoch.testStudyLoss,
-      activeUnitsTrain: lastEpoch.activeUnitsTrain,
-      activeUnitsTest: lastEpoch.activeUnitsTest,
-    },
-  };
+): FinalEvaluation[] {
+  const config = configs[0];
+  const split = new DeviceSplit(takeFirst(data.test, config.evaluation.finalTestSize));
+  try {
+    const results = boundLadder(weights, split, [1, config.k, config.evaluation.finalK], configs.map((c) => c.seed), {
+      activeUnitThreshold: config.evaluation.activeUnitThreshold,
+      onProgress,
+    });
+    return results.map(({ bounds, activeUnits }, r) => {
+      const final = bounds[bounds.length - 1];
+      const lastEpoch = lastEpochs[r];
+      return {
+        testImages: split.count,
+        finalK: config.evaluation.finalK,
+        nll: -final.mean,
+        nllSE: final.standardError,
+        negativeBounds: bounds.map((e) => ({ k: e.k, value: -e.mean, standardError: e.standardError })),
+        activeUnits: activeUnits.count,
+        activity: activeUnits.activity,
+        lastEpoch: {
+          epoch: lastEpoch.epoch,
+          trainLoss: lastEpoch.trainLoss,
+          trainStudyLoss: lastEpoch.trainStudyLoss,
+          testLoss: lastEpoch.testLoss,
+          testStudyLoss: lastEpoch.testStudyLoss,
+          activeUnitsTrain: lastEpoch.activeUnitsTrain,
+          activeUnitsTest: lastEpoch.activeUnitsTest,
+        },
+      };
+    });
+  } finally {
+    split.dispose();
+  }
 }

@@ -71,11 +71,13 @@ export function createGridReporter(stream: NodeJS.WriteStream, title: string, op
           return;
         case 'progress': {
           const fraction = event.phase === 'training' ? (TRAINING_SHARE * event.done) / event.total : TRAINING_SHARE + ((1 - TRAINING_SHARE) * event.done) / event.total;
-          partial.set(event.id, fraction);
+          for (const id of event.ids) partial.set(id, fraction);
           const where = event.phase === 'training' ? `epoch ${event.epoch}/${event.epochs}` : 'final evaluation';
-          if (epochShown.get(event.id) !== where) {
-            epochShown.set(event.id, where);
-            if (!bar) line(`${event.id}: ${where}`);
+          const key = event.ids[0];
+          const label = event.ids.length === 1 ? key : `stack of ${event.ids.length} (${key}, ...)`;
+          if (epochShown.get(key) !== where) {
+            epochShown.set(key, where);
+            if (!bar) line(`${label}: ${where}`);
           }
           bar?.update(resolved, payload());
           return;

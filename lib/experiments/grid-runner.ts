@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { RunConfig } from '../config/run-config';
+import { computationShape, type RunConfig } from '../config/run-config';
 import { trainingEnvironment } from '../env/tensorflow-threads';
 import { loadMnist } from '../data/mnist';
 import { assertDirectoryOrAbsent, assertWritableDirectory } from '../io/fs-errors';
@@ -16,8 +16,14 @@ export interface GridRunSpec {
 export interface RunGridOptions {
   runs: readonly GridRunSpec[];
   resultsDir: string;
-  /** Worker processes (each loads MNIST once and takes runs one at a time). */
+  /** Worker processes (each loads MNIST once and trains one stack at a time). */
   workers: number;
+  /**
+   * Most runs trained together as one stack (runs of one computation shape: lib/training/train.ts).
+   * Default DEFAULT_STACK_SIZE. Runs of a stack finish together, so a smaller stack loses less when its
+   * machine goes away mid-stack.
+   */
+  stackSize?: number;
   /** Redo runs whose recorded outcome is 'failed' (only failures recorded before this call started). */
   retryFailed?: boolean;
   /** Train runs whose checkpoint is damaged, foreign or of an older version again from scratch. */
@@ -39,7 +45,7 @@ export interface RunGridOptions {
 
 export type GridEvent =
   | { type: 'start'; total: number; alreadyDone: number; toRun: number; workers: number }
-  | { type: 'progress'; id: string; phase: 'training' | 'evaluation'; epoch: number; epochs: number; done: number; total: number }
+  | { type: 'progress'; ids: string[]; phase: 'training' | 'evaluation'; epoch: number; epochs: number; done: number; total: number }
   | { type: 'run-done'; id: string; by: 'this-grid' | 'elsewhere'; status: 'completed' | 'failed'; failure?: RunFailure; seconds?: number; done: number; total: number }
   | { type: 'run-error'; id: string; message: string; kind: RunErrorKind; done: number; total: number }
   /** A run whose files do not match its record: executed again to rebuild them from its checkpoint (or an error). */
@@ -51,7 +57,7 @@ export interface GridSummary {
   total: number;
   /** Runs whose outcome is 'completed' at the end (whoever ran them). */
   completed: string[];
-  /** Runs whose outcome is 'failed' (NaN/Inf) at the end, with trainRun's diagnostic. */
+  /** Runs whose outcome is 'failed' (NaN/Inf) at the end, with the trainer's diagnostic. */
   failed: Array<{ id: string; failure: RunFailure }>;
   /** Runs that hit an exception or lost their worker: no outcome recorded, a later grid tries them again. */
   errors: Array<{ id: string; message: string; kind: RunErrorKind }>;
@@ -70,12 +76,17 @@ const CRASH_BUDGET_PER_WORKER = 2;
 interface WorkerSlot {
   child: ChildProcess;
   ready: boolean;
-  current: string | null;
+  /** The runs of the stack it is training, until it reports the stack done; null when idle. */
+  current: string[] | null;
   exited: boolean;
 }
 
+/** Runs per stack unless the caller says otherwise (see RunGridOptions.stackSize). */
+export const DEFAULT_STACK_SIZE = 5;
+
 /**
- * Runs a grid with `workers` child processes. Each run is claimed by a lock in its directory, so any
+ * Runs a grid with `workers` child processes, each training stacks of up to `stackSize` runs of one
+ * computation shape (a run's numbers do not depend on its stack). Each run is claimed by a lock in its directory, so any
  * number of grid processes (on one or several hosts) can share a results directory: a run is executed
  * by one of them only, a run with an outcome is never redone, and runs held by another process are
  * waited for (and taken over if that process dies). Resolves when every run has an outcome, or on abort.
@@ -172,26 +183,36 @@ class GridScheduler {
       case 'progress':
         this.emit(message);
         return;
-      case 'busy':
+      case 'stack-done':
+        // Every run of a stack gets a report before this; one without is an error, never forgotten.
+        for (const id of slot.current ?? []) {
+          this.resolved.add(id);
+          this.errors.push({ id, message: 'its worker reported nothing for it', kind: 'other' });
+          this.emit({ type: 'run-error', id, message: 'its worker reported nothing for it', kind: 'other', done: this.resolved.size, total: this.byId.size });
+        }
         slot.current = null;
+        break;
+      case 'busy':
         this.waiting.add(message.id);
         this.emit({ type: 'waiting', id: message.id, holder: message.holder });
         break;
       case 'skipped':
-        slot.current = null;
         this.resolve(message.id, 'elsewhere', message.status);
         break;
       case 'finished':
-        slot.current = null;
         this.ranNow.push(message.id);
         this.resolve(message.id, 'this-grid', message.status, message.failure, message.seconds);
         break;
       case 'error':
-        slot.current = null;
         this.resolved.add(message.id);
         this.errors.push({ id: message.id, message: message.message, kind: message.kind });
         this.emit({ type: 'run-error', id: message.id, message: message.message, kind: message.kind, done: this.resolved.size, total: this.byId.size });
         break;
+    }
+    if ('id' in message) {
+      // A run the stack reported on is no longer the worker's to lose; the worker is busy until 'stack-done'.
+      if (slot.current) slot.current = slot.current.filter((id) => id !== message.id);
+      return;
     }
     this.dispatch();
   }
@@ -204,9 +225,9 @@ class GridScheduler {
 
   private onExit(slot: WorkerSlot, code: number | null, signal: NodeJS.Signals | null): void {
     slot.exited = true;
-    const lost = slot.current;
+    const lost = slot.current ?? [];
     slot.current = null;
-    if (lost) clearLockOfDeadProcess(runFile(runDirPath(this.options.resultsDir, lost), 'lock'), slot.child.pid!);
+    for (const id of lost) clearLockOfDeadProcess(runFile(runDirPath(this.options.resultsDir, id), 'lock'), slot.child.pid!);
     if (this.stopping) {
       this.maybeFinishStopping();
       return;
@@ -217,10 +238,10 @@ class GridScheduler {
       return;
     }
     const how = signal ? `signal ${signal}` : `code ${code}`;
-    if (lost) {
-      this.resolved.add(lost);
-      this.errors.push({ id: lost, message: `its worker died (${how})`, kind: 'other' });
-      this.emit({ type: 'run-error', id: lost, message: `its worker died (${how})`, kind: 'other', done: this.resolved.size, total: this.byId.size });
+    for (const id of lost) {
+      this.resolved.add(id);
+      this.errors.push({ id, message: `its worker died (${how})`, kind: 'other' });
+      this.emit({ type: 'run-error', id, message: `its worker died (${how})`, kind: 'other', done: this.resolved.size, total: this.byId.size });
     }
     const workLeft = this.pending.length > 0 || this.waiting.size > 0;
     if (workLeft && this.crashesLeft > 0) {
@@ -242,15 +263,12 @@ class GridScheduler {
     if (this.stopping) return;
     for (const slot of this.aliveSlots()) {
       if (!slot.ready || slot.current !== null) continue;
-      const id = this.pending.shift();
-      if (id === undefined) break;
-      const run = this.byId.get(id)!;
-      slot.current = id;
+      const ids = this.nextStack();
+      if (ids.length === 0) break;
+      slot.current = ids;
       this.send(slot, {
-        type: 'run',
-        id,
-        config: run.config,
-        runDir: runDirPath(this.options.resultsDir, id),
+        type: 'stack',
+        runs: ids.map((id) => ({ id, config: this.byId.get(id)!.config, runDir: runDirPath(this.options.resultsDir, id) })),
         retryFailedBefore: this.options.retryFailed ? this.startedIso : null,
         restartBadCheckpoint: this.options.restartBadCheckpoint ?? false,
       });
@@ -260,6 +278,20 @@ class GridScheduler {
       if (this.waiting.size === 0) this.finish();
       else this.schedulePoll();
     }
+  }
+
+  /** The next pending run and up to stackSize - 1 more of its computation shape, in grid order. */
+  private nextStack(): string[] {
+    const first = this.pending.shift();
+    if (first === undefined) return [];
+    const shape = computationShape(this.byId.get(first)!.config);
+    const ids = [first];
+    const limit = this.options.stackSize ?? DEFAULT_STACK_SIZE;
+    for (let i = 0; i < this.pending.length && ids.length < limit; ) {
+      if (computationShape(this.byId.get(this.pending[i])!.config) === shape) ids.push(...this.pending.splice(i, 1));
+      else i++;
+    }
+    return ids;
   }
 
   /** Runs held by other processes: done there, or free again (their holder died), or still held. */

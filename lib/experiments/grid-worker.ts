@@ -1,13 +1,13 @@
 /**
- * A grid worker: a child process forked by `runGrid`. It loads MNIST once, then executes the runs it is
- * sent, one at a time, each under the run's lock. It installs no SIGINT/SIGTERM handlers on purpose:
+ * A grid worker: a child process forked by `runGrid`. It loads MNIST once, then executes the stacks it
+ * is sent, one at a time, holding the lock of every run it trains. It installs no SIGINT/SIGTERM handlers on purpose:
  * training runs synchronously between epochs, so a handler could not run before the epoch ends; dying
  * at once is safe (every file is written atomically, checkpoints per epoch) and the parent, or any later
  * claimant, clears the lock of a dead worker.
  */
 import { mkdirSync } from 'node:fs';
 import { loadMnist, type MnistData } from '../data/mnist';
-import { clearFailure, executeRun } from './execute-run';
+import { clearFailure, executeStack } from './execute-run';
 import { tryClaimLock, type HeldLock } from './lock';
 import { inspectRun, recordAttempt, runFile } from './run-dir';
 import { CheckpointError } from '../training/checkpoint';
@@ -24,7 +24,7 @@ function send(message: FromWorker): void {
 }
 
 let data: MnistData | null = null;
-let heldLock: HeldLock | null = null;
+let heldLocks: HeldLock[] = [];
 /** Messages are handled strictly one after another (a run is long; the parent sends one at a time). */
 let queue: Promise<void> = Promise.resolve();
 
@@ -38,8 +38,8 @@ async function handle(message: ToWorker): Promise<void> {
         send({ type: 'setup-failed', message: (err as Error).message });
       }
       return;
-    case 'run':
-      send(await runOne(message));
+    case 'stack':
+      await runStack(message);
       return;
     case 'stop':
       process.disconnect();
@@ -47,61 +47,101 @@ async function handle(message: ToWorker): Promise<void> {
   }
 }
 
-async function runOne(message: Extract<ToWorker, { type: 'run' }>): Promise<RunReport> {
-  const { id, config, runDir } = message;
-  if (!data) return { type: 'error', id, message: 'worker got a run before its data was loaded', kind: 'other' };
-  if (runId(config) !== id) return { type: 'error', id, message: `config does not match run id (it is ${runId(config)})`, kind: 'other' };
-  mkdirSync(runDir, { recursive: true });
-  const claim = tryClaimLock(runFile(runDir, 'lock'));
-  if (!claim.claimed) return { type: 'busy', id, holder: claim.holder };
-  heldLock = claim.lock;
+async function runStack(message: Extract<ToWorker, { type: 'stack' }>): Promise<void> {
+  const held: Array<{ id: string; config: (typeof message.runs)[number]['config']; runDir: string; lock: HeldLock }> = [];
   try {
-    // A recorded outcome whose files no longer match it is executed again: executeRun repairs it.
-    const inspection = inspectRun(runDir, id);
-    const recorded = inspection.problem ? null : inspection.outcome;
-    if (recorded?.status === 'completed') return { type: 'skipped', id, status: 'completed' };
-    if (recorded?.status === 'failed') {
-      const retry = message.retryFailedBefore !== null && recorded.finishedTime < message.retryFailedBefore;
-      if (!retry) return { type: 'skipped', id, status: 'failed' };
-      clearFailure(runDir);
+    for (const { id, config, runDir } of message.runs) {
+      let report: RunReport | { lock: HeldLock };
+      try {
+        report = claim(message, id, config, runDir);
+      } catch (err) {
+        // Its directory or lock cannot be made (a file in the way, a read-only or full disk): this run only.
+        report = { type: 'error', id, message: describeFileSystemError(err) ?? (err as Error).message, kind: 'other' };
+      }
+      if ('lock' in report) held.push({ id, config, runDir, lock: report.lock });
+      else send(report);
     }
-    recordAttempt(runDir);
+    if (held.length === 0) return;
+    if (!data) {
+      for (const run of held) send({ type: 'error', id: run.id, message: 'worker got a stack before its data was loaded', kind: 'other' });
+      return;
+    }
+    for (const run of held) recordAttempt(run.runDir);
     const started = performance.now();
+    const ids = held.map((r) => r.id);
+    const epochs = held[0].config.epochs;
     let lastProgress = 0;
-    const lock = claim.lock;
     const beat = () => {
       const now = Date.now();
-      lock.heartbeatIfDue(now);
+      for (const run of held) run.lock.heartbeatIfDue(now);
       return now;
     };
-    const outcome = await executeRun(config, data, runDir, {
-      onStep(step, total) {
+    const results = await executeStack(held.map((r) => r.config), held.map((r) => r.runDir), data, {
+      onStep(done, total) {
         const now = beat();
         if (now - lastProgress < PROGRESS_MS) return;
         lastProgress = now;
-        const steps = total / config.epochs;
-        send({ type: 'progress', id, phase: 'training', epoch: Math.ceil(step / steps), epochs: config.epochs, done: step, total });
+        send({ type: 'progress', ids, phase: 'training', epoch: Math.min(epochs, Math.ceil((done / total) * epochs)), epochs, done, total });
       },
-      onEpoch() {
-        lock.heartbeat();
+      onEpoch(r) {
+        held[r].lock.heartbeat();
       },
       onEvaluation(done, total) {
         const now = beat();
         if (now - lastProgress < PROGRESS_MS) return;
         lastProgress = now;
-        send({ type: 'progress', id, phase: 'evaluation', epoch: config.epochs, epochs: config.epochs, done, total });
+        send({ type: 'progress', ids, phase: 'evaluation', epoch: epochs, epochs, done, total });
       },
     }, { restartBadCheckpoint: message.restartBadCheckpoint });
+    // The stack's wall time, shared by its runs.
     const seconds = (performance.now() - started) / 1000;
-    return outcome.status === 'completed'
-      ? { type: 'finished', id, status: 'completed', seconds }
-      : { type: 'finished', id, status: 'failed', failure: outcome.failure, seconds };
+    for (const result of results) {
+      if ('error' in result) {
+        const err = result.error;
+        const kind = err instanceof CheckpointError ? 'bad-checkpoint' : err instanceof DamagedFileError ? 'damaged-files' : 'other';
+        send({ type: 'error', id: result.id, message: describeFileSystemError(err) ?? err.message, kind });
+      } else if (result.outcome.status === 'completed') {
+        send({ type: 'finished', id: result.id, status: 'completed', seconds });
+      } else {
+        send({ type: 'finished', id: result.id, status: 'failed', failure: result.outcome.failure, seconds });
+      }
+    }
+  } catch (err) {
+    // Not one run's problem (a full disk, a bug): every run of the stack keeps no outcome.
+    for (const run of held) send({ type: 'error', id: run.id, message: describeFileSystemError(err) ?? (err as Error).message, kind: 'other' });
+  } finally {
+    for (const run of held) run.lock.release();
+    heldLocks = [];
+    send({ type: 'stack-done' });
+  }
+}
+
+/** Claims one run of a stack: its lock, or the report that it needs nothing from this worker. */
+function claim(message: Extract<ToWorker, { type: 'stack' }>, id: string, config: (typeof message.runs)[number]['config'], runDir: string): RunReport | { lock: HeldLock } {
+  if (runId(config) !== id) return { type: 'error', id, message: `config does not match run id (it is ${runId(config)})`, kind: 'other' };
+  mkdirSync(runDir, { recursive: true });
+  const claimed = tryClaimLock(runFile(runDir, 'lock'));
+  if (!claimed.claimed) return { type: 'busy', id, holder: claimed.holder };
+  heldLocks.push(claimed.lock);
+  const release = (report: RunReport): RunReport => {
+    claimed.lock.release();
+    heldLocks = heldLocks.filter((l) => l !== claimed.lock);
+    return report;
+  };
+  try {
+    // A recorded outcome whose files no longer match it is executed again: executeStack repairs it.
+    const inspection = inspectRun(runDir, id);
+    const recorded = inspection.problem ? null : inspection.outcome;
+    if (recorded?.status === 'completed') return release({ type: 'skipped', id, status: 'completed' });
+    if (recorded?.status === 'failed') {
+      const retry = message.retryFailedBefore !== null && recorded.finishedTime < message.retryFailedBefore;
+      if (!retry) return release({ type: 'skipped', id, status: 'failed' });
+      clearFailure(runDir);
+    }
+    return { lock: claimed.lock };
   } catch (err) {
     const kind = err instanceof CheckpointError ? 'bad-checkpoint' : err instanceof DamagedFileError ? 'damaged-files' : 'other';
-    return { type: 'error', id, message: describeFileSystemError(err) ?? (err as Error).message, kind };
-  } finally {
-    claim.lock.release();
-    heldLock = null;
+    return release({ type: 'error', id, message: describeFileSystemError(err) ?? (err as Error).message, kind });
   }
 }
 
@@ -111,6 +151,6 @@ process.on('message', (message: ToWorker) => {
 
 // The parent is gone (killed, or done with us): free the run we hold and leave.
 process.on('disconnect', () => {
-  heldLock?.release();
+  for (const lock of heldLocks) lock.release();
   process.exit(0);
 });

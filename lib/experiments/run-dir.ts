@@ -13,7 +13,7 @@ import { runId } from './run-id';
 export type { RunFailure } from '../training/metrics';
 
 /**
- * The files of one run's directory `<results>/<run id>/`. trainRun owns config.json, metrics.jsonl and
+ * The files of one run's directory `<results>/<run id>/`. training (lib/training/train.ts) owns config.json, metrics.jsonl and
  * its checkpoint; the grid layer adds the lock, the attempt log, final.json and status.json.
  * status.json is written last: its presence means the run reached an outcome.
  */
@@ -36,7 +36,7 @@ export function runFile(runDir: string, file: keyof typeof RUN_FILES): string {
 
 /**
  * A run's outcome (status.json, sealed, written last). 'failed' is a numerical failure of training
- * (NaN/Inf), with trainRun's diagnostic. It names its run and holds the SHA-256 of the files the
+ * (NaN/Inf), with the trainer's diagnostic. It names its run and holds the SHA-256 of the files the
  * analysis reads, so a line lost from metrics.jsonl, a missing or replaced final.json, or a status.json
  * copied from another run is detected instead of read as numbers.
  */

@@ -13,10 +13,9 @@ export interface WorkerSetup {
 export type ToWorker =
   | { type: 'setup'; setup: WorkerSetup }
   | {
-      type: 'run';
-      id: string;
-      config: RunConfig;
-      runDir: string;
+      /** Runs of one computation shape, trained as one stack (lib/training/train.ts). */
+      type: 'stack';
+      runs: Array<{ id: string; config: RunConfig; runDir: string }>;
       /** Redo a 'failed' run whose failure was recorded before this time (ISO); null: never redo failures. */
       retryFailedBefore: string | null;
       /** Train a run whose checkpoint is damaged, foreign or of an older version again from scratch. */
@@ -43,6 +42,8 @@ export type RunErrorKind = 'bad-checkpoint' | 'damaged-files' | 'other';
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'setup-failed'; message: string }
-  /** Within a run: training steps (`done`/`total` steps) or the final evaluation (images x samples). */
-  | { type: 'progress'; id: string; phase: 'training' | 'evaluation'; epoch: number; epochs: number; done: number; total: number }
+  /** Within a stack: training run-steps (`done`/`total`) or the final evaluation (images x samples). */
+  | { type: 'progress'; ids: string[]; phase: 'training' | 'evaluation'; epoch: number; epochs: number; done: number; total: number }
+  /** One report per run of the stack, then this: the worker is free. */
+  | { type: 'stack-done' }
   | RunReport;

@@ -140,6 +140,30 @@ function withInt32<T>(values: number | number[], fn: (t: tf.TensorInfo) => T): T
   }
 }
 
+/**
+ * A float32 tensor filled with `value`, of `shape`: the constants of the training step (0.5, 1, 2, the
+ * rows of ones that sum over rows) are the same few tensors step after step, so each is written to the
+ * backend once and reused, as the int32 arguments are. Backend data, not a tfjs tensor: it never shows
+ * in tf.memory().numTensors and must never be disposed by the caller. At most MAX_CONSTANTS per backend
+ * (a few kB each); past that, a fresh tensor per call, tracked as usual.
+ */
+export function filledConstant(value: number, shape: number[]): tf.Tensor {
+  const backend = tensorflowBackend();
+  let cache = floatConstants.get(backend);
+  if (!cache) floatConstants.set(backend, (cache = new Map()));
+  const key = `${value}:${shape.join(',')}`;
+  const cached = cache.get(key);
+  if (cached) return cached as unknown as tf.Tensor;
+  if (cache.size >= MAX_CONSTANTS) return tf.fill(shape, value, 'float32');
+  const size = shape.reduce((a, b) => a * b, 1);
+  const info: tf.TensorInfo = { dataId: backend.write(new Float32Array(size).fill(value), shape, 'float32'), shape, dtype: 'float32' };
+  cache.set(key, info);
+  return info as unknown as tf.Tensor;
+}
+
+const MAX_CONSTANTS = 256;
+const floatConstants = new WeakMap<object, Map<string, tf.TensorInfo>>();
+
 /** a @ b for 2-D float32 tensors, optionally transposing either (TensorFlow's MatMul). */
 export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
   assertFloat(a, b);
@@ -152,6 +176,80 @@ export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, tra
     { name: 'transpose_b', type: backend.binding.TF_ATTR_BOOL, value: transposeB },
   ];
   return backend.executeSingleOutput('MatMul', attrs, [a, b]) as tf.Tensor2D;
+}
+
+/**
+ * a @ b over a leading batch axis (TensorFlow's BatchMatMulV2; the stacked model's run axis), optionally
+ * transposing each matrix. Each run's product is its own GEMM: its result does not depend on how many
+ * runs share the call nor on the thread count (test/model/stack.test.ts checks the bits).
+ */
+export function batchMatMul(a: tf.Tensor3D, b: tf.Tensor3D, adjointA = false, adjointB = false): tf.Tensor3D {
+  assertFloat(a, b);
+  const inner = [adjointA ? a.shape[1] : a.shape[2], adjointB ? b.shape[2] : b.shape[1]];
+  if (inner[0] !== inner[1] || a.shape[0] !== b.shape[0]) throw new RangeError(`batchMatMul: [${a.shape}]${adjointA ? 'ᵀ' : ''} x [${b.shape}]${adjointB ? 'ᵀ' : ''}`);
+  const backend = tensorflowBackend();
+  const attrs: TFEOpAttr[] = [
+    floatType(backend, 'T'),
+    { name: 'adj_x', type: backend.binding.TF_ATTR_BOOL, value: adjointA },
+    { name: 'adj_y', type: backend.binding.TF_ATTR_BOOL, value: adjointB },
+  ];
+  return backend.executeSingleOutput('BatchMatMulV2', attrs, [a, b]) as tf.Tensor3D;
+}
+
+/**
+ * Counter-based draws (TensorFlow's StatelessRandomUniform / StatelessRandomNormal, Philox-4x32): the
+ * values are a pure function of the shape and the int32 pair `seed`, whatever the thread count, so a
+ * stream is a key plus a counter and its "state" is just where the counter is (lib/random/draws.ts).
+ */
+export function statelessDraw(kind: 'uniform' | 'normal', shape: number[], seed: readonly [number, number]): tf.Tensor {
+  const backend = tensorflowBackend();
+  for (const v of seed) if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) throw new RangeError(`seed values must be int32, got ${seed}`);
+  const attrs: TFEOpAttr[] = [floatType(backend, 'dtype'), int32Type(backend, 'T'), int32Type(backend, 'Tseed')];
+  // The seed changes call after call: a fresh int32 tensor each time, not the cached shape arguments.
+  const seedTensor: tf.TensorInfo = { dataId: backend.write(Int32Array.from(seed), [2], 'int32'), shape: [2], dtype: 'int32' };
+  try {
+    return withInt32(shape, (s) => backend.executeSingleOutput(kind === 'uniform' ? 'StatelessRandomUniform' : 'StatelessRandomNormal', attrs, [s, seedTensor]));
+  } finally {
+    backend.disposeData(seedTensor.dataId);
+  }
+}
+
+/** Rows `indices` (int32 values) of `x` along its first axis (TensorFlow's GatherV2). */
+export function gatherRows<T extends tf.Tensor>(x: T, indices: Int32Array): T {
+  assertFloat(x);
+  const backend = tensorflowBackend();
+  const index: tf.TensorInfo = { dataId: backend.write(indices, [indices.length], 'int32'), shape: [indices.length], dtype: 'int32' };
+  try {
+    return withInt32(0, (axis) =>
+      backend.executeSingleOutput(
+        'GatherV2',
+        [floatType(backend, 'Tparams'), int32Type(backend, 'Tindices'), int32Type(backend, 'Taxis'), { name: 'batch_dims', type: backend.binding.TF_ATTR_INT, value: 0 }],
+        [x, index, axis],
+      ),
+    ) as T;
+  } finally {
+    backend.disposeData(index.dataId);
+  }
+}
+
+/** 1 where a < b, else 0, as float32 (Less then Cast): a Bernoulli draw from uniforms `a` and probabilities `b`. */
+export function lessAsFloat<T extends tf.Tensor>(a: T, b: tf.Tensor): T {
+  assertFloat(a, b);
+  const backend = tensorflowBackend();
+  const less = backend.executeSingleOutput('Less', [floatType(backend, 'T')], [a, b]);
+  try {
+    return backend.executeSingleOutput(
+      'Cast',
+      [
+        { name: 'SrcT', type: backend.binding.TF_ATTR_TYPE, value: backend.binding.TF_BOOL },
+        { name: 'DstT', type: backend.binding.TF_ATTR_TYPE, value: backend.binding.TF_FLOAT },
+        { name: 'Truncate', type: backend.binding.TF_ATTR_BOOL, value: false },
+      ],
+      [less],
+    ) as T;
+  } finally {
+    less.dispose();
+  }
 }
 
 /** dy * (1 - y^2) where y = tanh(x): the gradient through tanh given its output (TensorFlow's TanhGrad). */
@@ -207,27 +305,16 @@ export class ResourceVariable {
   }
 }
 
-/** Adam's scalars for one ResourceApplyAdam call (TensorFlow's formula; see `resourceApplyAdam`). */
-export interface AdamScalars {
-  beta1Power: number;
-  beta2Power: number;
-  learningRate: number;
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-}
-
 /**
- * In place, one fused pass (TensorFlow's ResourceApplyAdam):
+ * In place, one fused pass (TensorFlow's ResourceApplyAdam), with `scalars` the float32 scalar tensors
+ * [beta1Power, beta2Power, learningRate, beta1, beta2, epsilon]:
  *   m += (g - m)(1 - beta1); v += (g^2 - v)(1 - beta2)
  *   var -= learningRate sqrt(1 - beta2Power) / (1 - beta1Power) * m / (sqrt(v) + epsilon)
  */
-export function resourceApplyAdam(variable: ResourceVariable, m: ResourceVariable, v: ResourceVariable, s: AdamScalars, gradient: tf.Tensor): void {
+export function resourceApplyAdam(variable: ResourceVariable, m: ResourceVariable, v: ResourceVariable, scalars: readonly tf.Tensor[], gradient: tf.Tensor): void {
   assertFloat(gradient);
   if (!tf.util.arraysEqual(gradient.shape, variable.shape)) throw new RangeError(`gradient [${gradient.shape}] for a [${variable.shape}] variable`);
+  if (scalars.length !== 6) throw new RangeError(`ResourceApplyAdam takes 6 scalars, got ${scalars.length}`);
   const backend = tensorflowBackend();
-  tf.tidy(() => {
-    const scalars = [s.beta1Power, s.beta2Power, s.learningRate, s.beta1, s.beta2, s.epsilon].map((value) => tf.scalar(value, 'float32'));
-    backend.executeMultipleOutputs('ResourceApplyAdam', [floatType(backend, 'T')], [variable.handle, m.handle, v.handle, ...scalars, gradient], 0);
-  });
+  backend.executeMultipleOutputs('ResourceApplyAdam', [floatType(backend, 'T')], [variable.handle, m.handle, v.handle, ...scalars, gradient], 0);
 }

@@ -80,7 +80,7 @@ export class GridProgressDisplay {
         return this.draw(true);
       case 'progress': {
         const fraction = event.phase === 'training' ? (TRAINING_SHARE * event.done) / event.total : TRAINING_SHARE + ((1 - TRAINING_SHARE) * event.done) / event.total;
-        s.active.set(shortId(event.id), { where: event.phase === 'training' ? `epoch ${event.epoch}/${event.epochs}` : 'final evaluation', fraction });
+        for (const id of event.ids) s.active.set(shortId(id), { where: event.phase === 'training' ? `epoch ${event.epoch}/${event.epochs}` : 'final evaluation', fraction });
         return this.draw(false);
       }
       case 'run-done':

@@ -41,16 +41,9 @@ export interface BenchReport {
   leanReferenceMsPerStep: number | null;
   /** ours / lean reference. */
   leanRatio: number | null;
-  /**
-   * Ours with the training feed inline (batches and noise made on the training thread, as both
-   * references make theirs) instead of in its worker thread: what the feed thread is worth.
-   */
-  oursInlineFeedMsPerStep: number;
-  /** ours inline-feed / study-style reference. */
-  inlineFeedRatio: number | null;
   reference: { status: 'measured'; torch: string; threads: number; style: 'study'; sameLoss: { study: number; lean: number } } | { status: 'missing'; reason: string };
   /** Median ms/iteration of each alternating block, in order. */
-  blocks: { ours: number[]; oursInlineFeed: number[]; reference: number[]; leanReference: number[] };
+  blocks: { ours: number[]; reference: number[]; leanReference: number[] };
   oursOpsPerStep: number;
   /** TensorFlow intra-op threads of the process timing ours (`iwae bench` trains with one, as `iwae train`). */
   oursThreads: number;
@@ -86,7 +79,7 @@ export interface BenchReport {
 
 /**
  * Ours vs the PyTorch references at one setting, in one invocation: warm-up, then alternating blocks
- * (ours, ours with the feed inline, study-style reference, lean reference, ours, ...) so that load from other processes hits every
+ * (ours, study-style reference, lean reference, ours, ...) so that load from other processes hits every
  * side alike; medians over all timed iterations. Then the grid figure (our worker processes at once, as
  * `iwae grid` runs them), and the arithmetic floor. `log` gets progress lines (stderr in the CLI).
  */
@@ -96,11 +89,10 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   const stepsPerEpoch = Math.ceil(MNIST_TRAIN_SIZE / batch);
   const styles: ReferenceStyle[] = ['study', 'lean'];
   const ours = new OurStep(setting);
-  const oursInline = new OurStep({ ...setting, feed: 'inline' });
   let server: ReferenceServer | null = null;
   let referenceStatus: BenchReport['reference'];
-  const blocks = { ours: [] as number[], inline: [] as number[], study: [] as number[], lean: [] as number[] };
-  const all = { ours: [] as number[], inline: [] as number[], study: [] as number[], lean: [] as number[] };
+  const blocks = { ours: [] as number[], study: [] as number[], lean: [] as number[] };
+  const all = { ours: [] as number[], study: [] as number[], lean: [] as number[] };
   const record = (side: keyof typeof all, ms: number[]) => {
     blocks[side].push(median(ms));
     all[side].push(...ms);
@@ -117,7 +109,6 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     }
     log(`warm-up: ${options.warmupSteps} iterations each`);
     ours.time(options.warmupSteps);
-    oursInline.time(options.warmupSteps);
     if (server) for (const style of styles) await server.time(options.warmupSteps, style);
     opsPerStep = ours.opsPerStep();
     const blockCount = Math.max(1, Math.ceil(options.steps / options.blockSteps));
@@ -125,8 +116,6 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       const n = Math.min(options.blockSteps, options.steps - b * options.blockSteps) || options.steps;
       await settle();
       record('ours', ours.time(n));
-      await settle();
-      record('inline', oursInline.time(n));
       if (server) {
         for (const style of styles) {
           await settle();
@@ -134,16 +123,14 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
         }
       }
       const theirs = server ? `, study-style reference ${blocks.study[b].toFixed(2)}, lean reference ${blocks.lean[b].toFixed(2)}` : '';
-      log(`block ${b + 1}/${blockCount}: ours ${blocks.ours[b].toFixed(2)} ms/iteration (inline feed ${blocks.inline[b].toFixed(2)})${theirs}`);
+      log(`block ${b + 1}/${blockCount}: ours ${blocks.ours[b].toFixed(2)} ms/iteration${theirs}`);
     }
   } finally {
     ours.dispose();
-    oursInline.dispose();
     await server?.close();
   }
 
   const oursMs = median(all.ours);
-  const inlineMs = median(all.inline);
   const studyMs = all.study.length > 0 ? median(all.study) : null;
   const leanMs = all.lean.length > 0 ? median(all.lean) : null;
   const perHour = (stepsPerSecond: number) => (stepsPerSecond * 3600) / stepsPerEpoch;
@@ -176,10 +163,8 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     ratio: over(oursMs, studyMs),
     leanReferenceMsPerStep: leanMs,
     leanRatio: over(oursMs, leanMs),
-    oursInlineFeedMsPerStep: inlineMs,
-    inlineFeedRatio: over(inlineMs, studyMs),
     reference: referenceStatus,
-    blocks: { ours: blocks.ours, oursInlineFeed: blocks.inline, reference: blocks.study, leanReference: blocks.lean },
+    blocks: { ours: blocks.ours, reference: blocks.study, leanReference: blocks.lean },
     oursOpsPerStep: opsPerStep,
     oursThreads: intraOpThreads(options.env) ?? cores,
     epochSeconds: { ours: (oursMs * stepsPerEpoch) / 1000, reference: seconds(studyMs), leanReference: seconds(leanMs) },
@@ -220,7 +205,7 @@ function settle(): Promise<void> {
 }
 const SETTLE_MS = 100;
 
-function referenceInfo(info: ReferenceInfo, losses: Record<ReferenceStyle, number>): BenchReport['reference'] {
+export function referenceInfo(info: ReferenceInfo, losses: Record<ReferenceStyle, number>): BenchReport['reference'] {
   // Both styles must compute the same objective, or timing them against ours would compare different work.
   const gap = Math.abs(losses.study - losses.lean);
   if (!(gap <= 1e-3 * Math.max(1, Math.abs(losses.lean)))) {
@@ -242,7 +227,7 @@ export function formatBenchReport(r: BenchReport): string[] {
   else lines.push(`reference: PyTorch ${r.reference.torch}, ${r.reference.threads} threads; study-style and lean iterations, same loss (${r.reference.sameLoss.study.toFixed(3)})`);
   lines.push(
     `per iteration: ours ${ms(r.oursMsPerStep)} (${r.oursOpsPerStep} TensorFlow ops, ${r.oursThreads} thread(s)), study-style reference ${ms(r.referenceMsPerStep)} (ratio ${ratio(r.ratio)}), ` +
-      `lean reference ${ms(r.leanReferenceMsPerStep)} (ratio ${ratio(r.leanRatio)}); ours with the feed inline ${ms(r.oursInlineFeedMsPerStep)} (ratio ${ratio(r.inlineFeedRatio)})`,
+      `lean reference ${ms(r.leanReferenceMsPerStep)} (ratio ${ratio(r.leanRatio)})`,
     `per epoch: ours ${r.epochSeconds.ours.toFixed(1)} s, study-style ${r.epochSeconds.reference === null ? 'n/a' : `${r.epochSeconds.reference.toFixed(1)} s`}, ` +
       `lean ${r.epochSeconds.leanReference === null ? 'n/a' : `${r.epochSeconds.leanReference.toFixed(1)} s`}`,
     `grid: ours ${perHour(g.oursEpochsPerHour)} epochs/hour with ${g.workers} workers x ${g.threadsPerWorker} thread(s) (${perHour(g.oursSequentialEpochsPerHour)} in one process); ` +

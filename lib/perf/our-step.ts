@@ -1,11 +1,12 @@
 import type { ModelName } from '../config/run-config';
+import { parseRunConfig } from '../config/run-config';
+import { DeviceSplit } from '../data/device-split';
 import type { MnistSplit } from '../data/mnist';
-import { STUDY_ARCHITECTURE } from '../model/architecture';
-import { disposeModel, initModel, type Model } from '../model/model';
-import { createStream, type RandomStream } from '../random/streams';
-import { FlatAdam } from '../training/adam';
-import { openTrainingFeed, type FeedKind, type StepInput, type TrainingFeed } from '../training/feed';
-import { trainStep } from '../training/step';
+import { STUDY_ARCHITECTURE, parameterLayout } from '../model/architecture';
+import { initialParameters } from '../model/init';
+import { counterStream } from '../random/counter-stream';
+import { createStream, permutation, type RandomStream } from '../random/streams';
+import { buildStack, disposeStack, stackStep, type LiveStack, type MemberDraws } from '../training/train';
 import { countTensorFlowOps } from './op-count';
 
 export interface StepSetting {
@@ -13,56 +14,58 @@ export interface StepSetting {
   k: number;
   batch: number;
   seed: number;
-  /** Where batches and noise come from (default 'thread', as training runs). */
-  feed?: FeedKind;
+  /** Runs trained together as one stack (1: a run alone). */
+  runs?: number;
 }
 
 /** Grey images the bench draws batches from: as many as the PyTorch reference's (bench/reference.py). */
 const BENCH_IMAGES = 6000;
 
 /**
- * Our training iteration exactly as the training loop runs it (lib/training/run.ts): the next step's
- * inputs from the training feed (shuffled, dynamically binarized batch and noise from the run's streams,
- * made ahead in the feed's worker thread), `trainStep` (fast gradient + fused Adam), loss values read
- * back. The images have MNIST's mix of pixel values (`greyImages`), as the PyTorch references' do.
+ * Our training iteration exactly as the trainer runs it (lib/training/train.ts `stackStep`): for each run
+ * of the stack its next shuffled batch, binarized and with noise from its counter-based streams, the
+ * stacked fast gradient, one Adam update, loss values read back. The images have MNIST's mix of pixel
+ * values (`greyImages`), as the PyTorch references' do.
  */
 export class OurStep {
-  private readonly model: Model;
-  private readonly adam: FlatAdam;
-  private readonly feed: TrainingFeed;
-  private epoch: Generator<StepInput>;
+  private readonly stack: LiveStack;
+  private readonly train: DeviceSplit;
+  private readonly draws: Array<Pick<MemberDraws, 'binarization' | 'noise' | 'order'>>;
+  private readonly config;
+  private readonly perEpoch: number;
+  private count = 0;
 
   constructor(readonly setting: StepSetting) {
     const { seed } = setting;
-    this.model = initModel(STUDY_ARCHITECTURE, 'xavier-uniform', createStream(seed, 'init'));
-    this.adam = new FlatAdam(this.model.layout.size, { beta1: 0.9, beta2: 0.999, epsilon: 1e-4 });
+    const runs = setting.runs ?? 1;
     // Whole batches only (as the reference's DataLoader with drop_last): every timed step has `batch` images.
-    const split = greyImages(Math.floor(BENCH_IMAGES / setting.batch) * setting.batch, createStream(seed, 'data'));
-    this.feed = openTrainingFeed(setting.feed ?? 'thread', split, { batchSize: setting.batch, k: setting.k, latent: STUDY_ARCHITECTURE.latent }, {
-      order: createStream(seed, 'data-order'),
-      binarizer: { kind: 'dynamic', stream: createStream(seed, 'binarization') },
-      noise: createStream(seed, 'noise'),
-    });
-    this.epoch = this.feed.epoch();
+    const images = Math.floor(BENCH_IMAGES / setting.batch) * setting.batch;
+    this.perEpoch = images / setting.batch;
+    this.config = parseRunConfig({ model: setting.objective, k: setting.k, init: 'xavier-uniform', seed, epochs: 1, batchSize: setting.batch, trainSize: images });
+    const layout = parameterLayout(STUDY_ARCHITECTURE);
+    const members = Array.from({ length: runs }, (_, r) => ({
+      config: this.config,
+      parameters: initialParameters(layout, 'xavier-uniform', createStream(seed + r, 'init')),
+      adam: { m: new Float32Array(layout.size), v: new Float32Array(layout.size), step: 0 },
+    }));
+    this.stack = buildStack(members);
+    this.train = new DeviceSplit(greyImages(images, createStream(seed, 'bench-data')));
+    this.draws = members.map((_, r) => ({
+      binarization: { kind: 'dynamic', stream: counterStream(seed + r, 'binarization') },
+      noise: counterStream(seed + r, 'noise'),
+      order: Int32Array.from(permutation(images, createStream(seed + r, 'data-order', 1))),
+    }));
   }
 
-  /** One iteration; returns the loss (so a caller can check it trains). */
+  /** One iteration of the stack; returns the first run's loss (so a caller can check it trains). */
   step(): number {
-    let next = this.epoch.next();
-    if (next.done) {
-      this.epoch = this.feed.epoch();
-      next = this.epoch.next();
-    }
-    const { x, noise } = next.value as StepInput;
-    try {
-      return trainStep(this.model, this.adam, this.setting.objective, x, noise, 1e-3).loss;
-    } finally {
-      x.dispose();
-      noise.dispose();
-    }
+    const j = this.count % this.perEpoch;
+    const { values } = stackStep(this.stack, this.config, this.train, this.draws, j, this.count, 1e-3);
+    this.count += 1;
+    return values[0].loss;
   }
 
-  /** Milliseconds of each of `n` steps. */
+  /** Milliseconds of each of `n` stack iterations. */
   time(n: number): number[] {
     const ms: number[] = [];
     for (let i = 0; i < n; i++) {
@@ -73,24 +76,22 @@ export class OurStep {
     return ms;
   }
 
-  /** TensorFlow ops one step executes. */
+  /** TensorFlow ops one stack iteration executes. */
   opsPerStep(): number {
     return countTensorFlowOps(() => this.step()).ops;
   }
 
   dispose(): void {
-    this.epoch.return(undefined);
-    this.feed.close();
-    disposeModel(this.model);
-    this.adam.dispose();
+    disposeStack(this.stack);
+    this.train.dispose();
   }
 }
 
 /**
  * `count` images with MNIST's mix of pixel values (training set: 80.9 % are 0, 0.7 % are 255, 18.5 %
- * grey), which is what binarization's cost depends on: only grey pixels draw a random number.
+ * grey).
  */
-function greyImages(count: number, stream: RandomStream): MnistSplit {
+export function greyImages(count: number, stream: RandomStream): MnistSplit {
   const u = stream.fillUniform(new Float32Array(2 * count * STUDY_ARCHITECTURE.input));
   const images = new Uint8Array(count * STUDY_ARCHITECTURE.input);
   for (let i = 0; i < images.length; i++) {

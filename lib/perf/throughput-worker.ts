@@ -1,6 +1,7 @@
 /**
- * One process of the grid-throughput measurement (forked by `measureGridThroughput`): builds our step,
- * warms up, says 'ready', and on 'go' times its steps and reports them. Several run at once, as the grid
+ * One process of the grid-throughput measurement (forked by `measureGridThroughput`): builds our step
+ * (a stack of `setting.runs` runs), warms up, says 'ready', and on 'go' times its stack iterations and
+ * reports them (the parent turns them into run-iterations). Several run at once, as the grid
  * runner's workers do.
  */
 import { OurStep } from './our-step';

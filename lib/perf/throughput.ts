@@ -9,15 +9,19 @@ const WORKER_MODULE = join(__dirname, 'throughput-worker.ts');
 
 export interface ThroughputResult {
   workers: number;
-  /** Steps per second of all workers together (each worker's steps / its own wall time, summed). */
+  /**
+   * Run-iterations per second of all workers together (each worker's stack iterations x the stack's
+   * runs / its own wall time, summed): one run's iteration is the unit, whatever the stack size.
+   */
   stepsPerSecond: number;
-  /** Each worker's milliseconds per step while all ran at once. */
+  /** Each worker's milliseconds per run-iteration (a stack iteration / the stack's runs) while all ran at once. */
   msPerStepEach: number[];
 }
 
 /**
- * Steps per second of `workers` processes training at once, each its own model (as the grid runner's
- * worker processes do, lib/experiments/grid-runner.ts): all warm up, then start together on 'go'.
+ * Run-iterations per second of `workers` processes training at once, each its own stack of
+ * `setting.runs` runs (default 1; as the grid runner's worker processes do, lib/experiments/grid-runner.ts):
+ * all warm up, then start together on 'go'.
  * `env` is the workers' whole environment (its TF_NUM_INTRAOP_THREADS sizes their TensorFlow pools).
  */
 export async function measureGridThroughput(
@@ -36,52 +40,56 @@ export async function measureGridThroughput(
       });
       child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
       children.push(child);
-      return messages(child, `throughput worker ${i + 1}`, () => stderr.join('').trim().split('\n').pop() ?? '');
+      return messages<FromThroughputWorker>(child, `throughput worker ${i + 1}`, () => stderr.join('').trim().split('\n').pop() ?? '');
     });
     children.forEach((child) => child.send({ type: 'setup', setting, warmupSteps: options.warmupSteps } satisfies ToThroughputWorker));
     await Promise.all(waiters.map((w) => w.next('ready')));
     children.forEach((child) => child.send({ type: 'go', steps: options.steps } satisfies ToThroughputWorker));
-    const done = await Promise.all(waiters.map((w) => w.next('done')));
-    const results = done as Array<Extract<FromThroughputWorker, { type: 'done' }>>;
+    const results = await Promise.all(waiters.map((w) => w.next('done')));
+    // A worker's steps are stack iterations; each is one iteration of every run in the stack.
+    const runs = setting.runs ?? 1;
     return {
       workers: options.workers,
-      stepsPerSecond: results.reduce((sum, r) => sum + r.steps / r.seconds, 0),
-      msPerStepEach: results.map((r) => (1000 * r.seconds) / r.steps),
+      stepsPerSecond: results.reduce((sum, r) => sum + (r.steps * runs) / r.seconds, 0),
+      msPerStepEach: results.map((r) => (1000 * r.seconds) / (r.steps * runs)),
     };
   } finally {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill();
   }
 }
 
-/** The worker's messages in order; `next(type)` waits for the next one and fails on errors and exits. */
-function messages(child: ChildProcess, label: string, lastError: () => string) {
-  const queue: FromThroughputWorker[] = [];
-  let waiting: { resolve: (m: FromThroughputWorker) => void; reject: (e: Error) => void } | null = null;
+/**
+ * A forked worker's messages in order; `next(type)` waits for the next one and fails on errors (a message
+ * of type 'error' carrying `message`) and exits. Shared with the grid bench's workers (grid-bench.ts).
+ */
+export function messages<M extends { type: string }>(child: ChildProcess, label: string, lastError: () => string) {
+  const queue: M[] = [];
+  let waiting: { resolve: (m: M) => void; reject: (e: Error) => void } | null = null;
   let failure: Error | null = null;
-  const deliver = (m: FromThroughputWorker) => {
+  const deliver = (m: M) => {
     if (waiting) {
       const w = waiting;
       waiting = null;
       w.resolve(m);
     } else queue.push(m);
   };
-  child.on('message', (m: FromThroughputWorker) => deliver(m));
+  child.on('message', (m: M) => deliver(m));
   child.on('exit', (code, signal) => {
     failure = new Error(`${label} exited (${signal ?? code}) ${lastError()}`.trim());
     waiting?.reject(failure);
     waiting = null;
   });
   return {
-    next(type: FromThroughputWorker['type']): Promise<FromThroughputWorker> {
+    next<T extends M['type']>(type: T): Promise<Extract<M, { type: T }>> {
       const got = queue.shift();
-      const check = (m: FromThroughputWorker) => {
-        if (m.type === 'error') throw new Error(`${label}: ${m.message}`);
+      const check = (m: M) => {
+        if (m.type === 'error') throw new Error(`${label}: ${(m as { message?: string }).message}`);
         if (m.type !== type) throw new Error(`${label}: expected '${type}', got '${m.type}'`);
-        return m;
+        return m as Extract<M, { type: T }>;
       };
       if (got) return Promise.resolve(got).then(check);
       if (failure) return Promise.reject(failure);
-      return new Promise<FromThroughputWorker>((resolve, reject) => (waiting = { resolve, reject })).then(check);
+      return new Promise<M>((resolve, reject) => (waiting = { resolve, reject })).then(check);
     },
   };
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-node';
-import { ResourceVariable, resourceApplyAdam } from '../model/raw-ops';
+import { filledConstant, ResourceVariable, resourceApplyAdam } from '../model/raw-ops';
+import type { StackLayout } from '../model/stack';
 
 export interface AdamSettings {
   beta1: number;
@@ -15,43 +16,43 @@ export interface AdamState {
 }
 
 /**
- * Adam over ONE flat parameter vector, with PyTorch's formula (epsilon added to the bias-corrected
- * sqrt(v), which matters with the study's large epsilon 1e-4):
+ * A stack's parameters and Adam, with PyTorch's formula (epsilon added to the bias-corrected sqrt(v),
+ * which matters with the study's large epsilon 1e-4):
  *   m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2
  *   p <- p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
- * The update is TensorFlow's fused ResourceApplyAdam on resource variables (lib/model/raw-ops.ts): one
- * pass over the 425k parameters instead of 13 elementwise kernels (~0.5 ms instead of ~1.5-2.4 ms per
- * step here). TensorFlow adds its epsilon to sqrt(v) itself; passing eps * sqrt(1 - b2^t) makes that
- * exactly PyTorch's update: lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps sqrt(1-b2^t)) is the line above.
+ * Each parameter block of the stack (one layer's weight or bias for every run, lib/model/stack.ts) is a
+ * TensorFlow resource variable with its two moments, updated in place by one fused ResourceApplyAdam:
+ * one pass per block, and the gradient blocks go straight in (no concatenation into one vector, which
+ * cost a copy of every gradient per step). TensorFlow adds its epsilon to sqrt(v) itself; passing
+ * eps * sqrt(1 - b2^t) makes that exactly PyTorch's update: lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) +
+ * eps sqrt(1-b2^t)) is the line above. Every run of a stack is at the same step (same schedule).
  */
-export class FlatAdam {
-  private readonly m: ResourceVariable;
-  private readonly v: ResourceVariable;
-  /** The parameters the update runs on: set to the caller's vector before, read back after. */
-  private readonly work: ResourceVariable;
-  /** Held by the caller's variable during the update, so `work` owns its buffer alone (see `apply`). */
-  private readonly standIn: tf.Tensor1D;
-  /** The data the caller's variable got from the last update (while it still holds it, so does `work`). */
-  private lastDataId: object | null = null;
+export class StackedAdam {
+  private readonly blocks: Array<{ param: ResourceVariable; m: ResourceVariable; v: ResourceVariable; size: number; offset: number }>;
   private stepCount: number;
 
-  constructor(readonly size: number, readonly settings: AdamSettings, state?: AdamState) {
-    if (state && (state.m.length !== size || state.v.length !== size)) {
-      throw new RangeError(`Adam state has ${state.m.length}/${state.v.length} values, expected ${size}`);
+  constructor(
+    readonly layout: StackLayout,
+    readonly settings: AdamSettings,
+    state: { parameters: Float32Array; adam: AdamState },
+  ) {
+    const { parameters, adam } = state;
+    for (const [name, values] of [['parameters', parameters], ['m', adam.m], ['v', adam.v]] as const) {
+      if (values.length !== layout.size) throw new RangeError(`${name} has ${values.length} values, the stack needs ${layout.size}`);
     }
-    const variable = (initial: Float32Array | undefined): ResourceVariable => {
-      const value = initial ? tf.tensor1d(initial, 'float32') : tf.zeros([size], 'float32');
+    const variable = (values: Float32Array, offset: number, size: number): ResourceVariable => {
+      const initial = tf.tensor1d(values.subarray(offset, offset + size), 'float32');
       try {
-        return new ResourceVariable([size], value); // the variable keeps its own reference to the data
+        return new ResourceVariable([size], initial); // the variable keeps its own reference to the data
       } finally {
-        value.dispose();
+        initial.dispose();
       }
     };
-    this.m = variable(state?.m);
-    this.v = variable(state?.v);
-    this.work = new ResourceVariable([size]);
-    this.standIn = tf.keep(tf.zeros([size], 'float32'));
-    this.stepCount = state ? state.step : 0;
+    this.blocks = layout.blocks.map(({ spec, offset }) => {
+      const size = layout.runs * spec.size;
+      return { param: variable(parameters, offset, size), m: variable(adam.m, offset, size), v: variable(adam.v, offset, size), size, offset };
+    });
+    this.stepCount = adam.step;
   }
 
   /** Steps taken so far (t in the bias corrections). */
@@ -59,52 +60,47 @@ export class FlatAdam {
     return this.stepCount;
   }
 
-  /** One update of `params` in place with gradient `grad` at learning rate `learningRate`. */
-  apply(params: tf.Variable<tf.Rank.R1>, grad: tf.Tensor1D, learningRate: number): void {
-    if (grad.size !== this.size || params.size !== this.size) throw new RangeError(`expected ${this.size} parameters and gradients`);
+  /**
+   * The parameter blocks, in the stack's vector order ([R * size] each). Dispose them (a tidy) before
+   * the next `apply`: a block still read is copied by the update instead of updated in place.
+   */
+  parameters(): tf.Tensor1D[] {
+    return this.blocks.map((b) => b.param.read() as tf.Tensor1D);
+  }
+
+  /** One update of every block with its gradient block (same order and sizes as `parameters`). */
+  apply(gradients: readonly tf.Tensor1D[], learningRate: number): void {
+    if (gradients.length !== this.blocks.length) throw new RangeError(`${gradients.length} gradient blocks for ${this.blocks.length} parameter blocks`);
     this.stepCount += 1;
     const t = this.stepCount;
     const { beta1, beta2, epsilon } = this.settings;
     const beta2Power = Math.pow(beta2, t);
-    // TensorFlow updates a variable in place only when nothing else references its buffer; otherwise it
-    // copies the 425k parameters first (~0.2 ms). `work` shares the caller's buffer (after the first step
-    // it already holds it: `params` still has the tensor the last update gave it), so the caller's
-    // variable briefly holds a stand-in and lets go of the buffer. A tensor someone else still holds on
-    // the old parameters keeps them (TensorFlow then copies, as before).
-    if (params.dataId !== this.lastDataId) this.work.assign(params);
-    params.assign(this.standIn);
-    try {
-      resourceApplyAdam(
-        this.work,
-        this.m,
-        this.v,
-        { beta1Power: Math.pow(beta1, t), beta2Power, learningRate, beta1, beta2, epsilon: epsilon * Math.sqrt(1 - beta2Power) },
-        grad,
-      );
-    } finally {
-      // Even if the update failed, `params` must not keep the stand-in: it gets `work`'s values back.
-      const result = this.work.read() as tf.Tensor1D;
-      params.assign(result);
-      result.dispose(); // `params` keeps the data
-      this.lastDataId = params.dataId;
-    }
+    tf.tidy(() => {
+      // The step's powers change every step; the learning rate and betas are reused constants.
+      const [beta1Power, beta2PowerScalar, epsilonScalar] = [Math.pow(beta1, t), beta2Power, epsilon * Math.sqrt(1 - beta2Power)].map((value) => tf.scalar(value, 'float32'));
+      const scalars = [beta1Power, beta2PowerScalar, filledConstant(learningRate, []), filledConstant(beta1, []), filledConstant(beta2, []), epsilonScalar];
+      this.blocks.forEach((b, i) => resourceApplyAdam(b.param, b.m, b.v, scalars, gradients[i]));
+    });
   }
 
-  /** Copies of both moments and the step count (for checkpoints). */
-  state(): AdamState {
-    const copy = (variable: ResourceVariable): Float32Array => {
-      const value = variable.read();
-      try {
-        return value.dataSync().slice() as Float32Array;
-      } finally {
-        value.dispose();
+  /** Copies of the parameters and both moments as stack vectors, and the step count (for checkpoints). */
+  state(): { parameters: Float32Array; adam: AdamState } {
+    const read = (pick: (b: (typeof this.blocks)[number]) => ResourceVariable): Float32Array => {
+      const out = new Float32Array(this.layout.size);
+      for (const b of this.blocks) {
+        const value = pick(b).read();
+        try {
+          out.set(value.dataSync() as Float32Array, b.offset);
+        } finally {
+          value.dispose();
+        }
       }
+      return out;
     };
-    return { m: copy(this.m), v: copy(this.v), step: this.stepCount };
+    return { parameters: read((b) => b.param), adam: { m: read((b) => b.m), v: read((b) => b.v), step: this.stepCount } };
   }
 
   dispose(): void {
-    for (const variable of [this.m, this.v, this.work]) variable.dispose();
-    this.standIn.dispose();
+    for (const b of this.blocks) for (const variable of [b.param, b.m, b.v]) variable.dispose();
   }
 }

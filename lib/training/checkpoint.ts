@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { RunConfig } from '../config/run-config';
 import type { Architecture } from '../model/architecture';
-import type { StreamState } from '../random/streams';
 import type { AdamState } from './adam';
 import { writeFileAtomic } from '../io/atomic-file';
 import { sha256Hex } from '../io/digest';
@@ -9,8 +8,8 @@ import { DamagedFileError } from '../io/sealed-json';
 import type { EpochMetrics } from './metrics';
 
 /**
- * Everything a run needs to continue exactly as if never stopped: weights, Adam state, every random
- * stream's state, and the metrics so far (so metrics.jsonl can be repaired from it after a crash), tied
+ * Everything a run needs to continue exactly as if never stopped: weights, Adam state (its step count
+ * is also where every counter-based stream of the run stands) and the metrics so far (so metrics.jsonl can be repaired from it after a crash), tied
  * to the run it belongs to by its config.
  */
 export interface Checkpoint {
@@ -21,16 +20,16 @@ export interface Checkpoint {
   architecture: Architecture;
   parameters: Float32Array;
   adam: AdamState;
-  streams: Record<string, StreamState>;
   metrics: EpochMetrics[];
 }
 
 const MAGIC = 'IWAECKPT';
 /**
- * 3: a SHA-256 of the whole file at its end, and the run's config in the header. Versions 1 and 2 had
- * neither, so nothing could tell a damaged or foreign one from a good one: they are refused.
+ * 4: runs draw from counter-based streams (lib/random/streams.ts), so a checkpoint holds no stream
+ * states; a version 3 run drew differently and cannot be continued with the same numbers. 3 added a
+ * SHA-256 of the whole file at its end and the run's config in the header.
  */
-export const CHECKPOINT_VERSION = 3;
+export const CHECKPOINT_VERSION = 4;
 const DIGEST_BYTES = 32;
 
 /**
@@ -50,7 +49,6 @@ interface Header {
   architecture: Architecture;
   parameterCount: number;
   adamStep: number;
-  streams: Record<string, StreamState>;
   metrics: EpochMetrics[];
 }
 
@@ -68,7 +66,6 @@ export function writeCheckpoint(path: string, checkpoint: Checkpoint): void {
     architecture: checkpoint.architecture,
     parameterCount: n,
     adamStep: checkpoint.adam.step,
-    streams: checkpoint.streams,
     metrics: checkpoint.metrics,
   };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
@@ -103,7 +100,7 @@ export function readCheckpoint(path: string): Checkpoint {
     throw new CheckpointError(
       path,
       version < CHECKPOINT_VERSION
-        ? `checkpoint version ${version}, written before checkpoints carried a checksum and their run's identity; this code reads version ${CHECKPOINT_VERSION} only`
+        ? `checkpoint version ${version}, written by an older iwae-lab that drew its random numbers differently (it cannot be continued with the same numbers); this code reads version ${CHECKPOINT_VERSION} only: train the run again (--restart-bad-checkpoint keeps the old file as checkpoint.bin.bad)`
         : `checkpoint version ${version}, this code reads version ${CHECKPOINT_VERSION} only (written by a newer iwae-lab?)`,
     );
   }
@@ -134,7 +131,6 @@ export function readCheckpoint(path: string): Checkpoint {
     architecture: header.architecture,
     parameters,
     adam: { m, v, step: header.adamStep },
-    streams: header.streams,
     metrics: header.metrics,
   };
 }

@@ -1,7 +1,13 @@
+import * as tf from '@tensorflow/tfjs-node';
 import type { RunConfig } from '../config/run-config';
-import { parameterLayout } from '../model/architecture';
-import { modelFromParameters, type Model } from '../model/model';
+import { parameterLayout, type Architecture } from '../model/architecture';
+import { DeviceSplit } from '../data/device-split';
+import type { MnistSplit } from '../data/mnist';
+import type { ActiveUnits } from '../model/activity';
+import { disposeModel, modelFromParameters, type Model } from '../model/model';
+import { packStack, stackLayout } from '../model/stack';
 import type { Checkpoint } from './checkpoint';
+import { boundLadder, type BoundEstimate, type StackWeights } from './evaluate';
 import { assertTrainedRunDir, readRunCheckpoint, readRunConfig } from './run-dir';
 
 /**
@@ -14,4 +20,29 @@ export function loadRun(dir: string): { config: RunConfig; model: Model; checkpo
   const checkpoint = readRunCheckpoint(dir, config) as Checkpoint;
   const model = modelFromParameters(parameterLayout(checkpoint.architecture), checkpoint.parameters);
   return { config, model, checkpoint };
+}
+
+/** The weights of runs of one architecture as a stack, for the evaluation passes (caller disposes `params`). */
+export function stackWeights(architecture: Architecture, parameters: readonly Float32Array[]): StackWeights {
+  const layout = stackLayout(architecture, parameters.length);
+  const flat = packStack(layout, parameters);
+  return { layout, params: layout.blocks.map((b) => tf.tensor1d(flat.subarray(b.offset, b.offset + layout.runs * b.spec.size), 'float32')) };
+}
+
+/**
+ * L_k of a trained run for each k of `ks` on `split`, and the active units on the same bits: the final
+ * evaluation's function and streams (boundLadder), so k = 5000 on the run's finalTestSize images is
+ * final.json's NLL.
+ */
+export function runBounds(dir: string, split: MnistSplit, ks: readonly number[], onProgress?: (done: number, total: number) => void): { bounds: BoundEstimate[]; activeUnits: ActiveUnits } {
+  const { config, model, checkpoint } = loadRun(dir);
+  disposeModel(model);
+  const device = new DeviceSplit(split);
+  const weights = stackWeights(checkpoint.architecture, [checkpoint.parameters]);
+  try {
+    return boundLadder(weights, device, ks, [config.seed], { activeUnitThreshold: config.evaluation.activeUnitThreshold, onProgress })[0];
+  } finally {
+    for (const p of weights.params) p.dispose();
+    device.dispose();
+  }
 }

@@ -57,13 +57,13 @@ export async function imageGridPng(images: Float32Array, count: number, columns 
  */
 export async function writeEpochImages(model: Model, test: MnistSplit, seed: number, epoch: number, runDir: string): Promise<string[]> {
   const digits = takeFirst(test, Math.min(GRID_COLUMNS, test.count));
-  const bits = Float32Array.from(fixedBinarization(digits, createStream(seed, `images-binarization-${epoch}`)));
+  const bits = Float32Array.from(fixedBinarization(digits, createStream(seed, 'images-binarization', epoch)));
   const priorCount = 8 * GRID_COLUMNS;
   const [reconstructions, samples] = tf.tidy(() => {
     const x = tf.tensor2d(bits, [digits.count, PIXELS]);
     return [
       reconstructionProbabilities(model, x).dataSync() as Float32Array,
-      priorSampleProbabilities(model, priorCount, createStream(seed, `images-prior-${epoch}`)).dataSync() as Float32Array,
+      priorSampleProbabilities(model, priorCount, createStream(seed, 'images-prior', epoch)).dataSync() as Float32Array,
     ];
   });
   const pairs = new Float32Array(2 * GRID_COLUMNS * PIXELS);

@@ -54,7 +54,7 @@ test('identical active sets across seeds are far above chance; random sets are n
   assert.ok(reproducible.pValue < 0.001);
   assert.ok(Math.abs(reproducible.expectedUnderNull - expectedRandomJaccard(10, 10, 50)) < 1e-12);
 
-  const drawStream = createStream(2, 'random-sets');
+  const drawStream = createStream(2, 'synthetic-mnist');
   const random = Array.from({ length: 5 }, () => {
     const units = Array.from({ length: 50 }, (_, i) => i);
     for (let i = 49; i > 0; i--) {

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseRunConfig } from '../../lib/config/run-config';
-import { loadMnist } from '../../lib/data/mnist';
-import { executeRun } from '../../lib/experiments/execute-run';
-import { readRunOutcome, runFile } from '../../lib/experiments/run-dir';
+import { parseRunConfig, type RunConfig } from '../../lib/config/run-config';
+import { loadMnist, type MnistData } from '../../lib/data/mnist';
+import { executeStack, type ExecuteHooks, type ExecuteOptions } from '../../lib/experiments/execute-run';
+import { readRunOutcome, runFile, type RunOutcome } from '../../lib/experiments/run-dir';
 import { runId } from '../../lib/experiments/run-id';
 import { REPO_ROOT } from '../helpers/cli';
 import { withoutVolatileFields } from './grid-helpers';
@@ -21,6 +21,13 @@ const config = parseRunConfig({
   testSize: 40,
   evaluation: { finalK: 20, finalTestSize: 30 },
 });
+
+/** One run through executeStack (a stack of one): its outcome, or its error thrown. */
+async function executeRun(run: RunConfig, d: MnistData, dir: string, hooks: ExecuteHooks = {}, options: ExecuteOptions = {}): Promise<RunOutcome> {
+  const [result] = await executeStack([run], [dir], d, hooks, options);
+  if ('error' in result) throw result.error;
+  return result.outcome;
+}
 
 test('executeRun resumes at every stage: a kill during the final evaluation redoes only the evaluation', async () => {
   const data = await loadMnist({ cacheDir: resolve(REPO_ROOT, 'data', 'mnist') });

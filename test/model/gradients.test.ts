@@ -4,8 +4,8 @@ import * as tf from '@tensorflow/tfjs-node';
 import { MODEL_NAMES } from '../../lib/config/run-config';
 import { disposeModel, initModel, readParameters } from '../../lib/model/model';
 import { createStream } from '../../lib/random/streams';
-import { lossAndGradient } from '../../lib/training/step';
-import { asTensor2d, asTensor3d, randomImages, randomNoise } from './fixtures';
+import { lossAndGradient } from '../../lib/model/reference-gradient';
+import { asTensor2d, asTensor3d, randomImages, randomNoise, testStream } from './fixtures';
 import { referenceObjective } from './reference-model';
 
 const TINY = { input: 7, hidden: [5], latent: 3 };
@@ -21,7 +21,7 @@ for (const objective of MODEL_NAMES) {
     const model = initModel(TINY, 'xavier-normal', createStream(21, 'init'));
     // Non-zero biases too, so their gradients are checked away from the symmetric point.
     const flat64 = Float64Array.from(readParameters(model), (v) => v);
-    const biasStream = createStream(22, 'bias');
+    const biasStream = testStream(22, 'bias');
     for (const spec of model.layout.specs) {
       if (spec.role === 'bias') for (let i = 0; i < spec.size; i++) flat64[spec.offset + i] = Math.fround(0.3 * (biasStream.uniform() - 0.5));
     }

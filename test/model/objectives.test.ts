@@ -7,7 +7,7 @@ import { disposeModel, initModel, readParameters, withNetwork } from '../../lib/
 import { closedFormKl, importanceBound, objectiveValues, sampleTerms } from '../../lib/model/objectives';
 import { normalNoise } from '../../lib/model/noise';
 import { createStream } from '../../lib/random/streams';
-import { asTensor2d, asTensor3d, randomImages, randomNoise } from './fixtures';
+import { asTensor2d, asTensor3d, randomImages, randomNoise, testStream } from './fixtures';
 import { referenceObjective } from './reference-model';
 
 const TINY = { input: 6, hidden: [5, 4], latent: 3 };
@@ -59,7 +59,7 @@ test('the closed-form KL equals a 200,000-sample Monte Carlo estimate of E_q[log
   const samples = 200_000;
   const [closed, monteCarlo, standardError] = withNetwork(model, (network) => {
     const x = asTensor2d(xs);
-    const terms = sampleTerms(network, x, normalNoise(createStream(9, 'noise'), 2, samples, TINY.latent));
+    const terms = sampleTerms(network, x, normalNoise(testStream(9, 'noise'), 2, samples, TINY.latent));
     const logQOverP = tf.sub(terms.logLikelihood, terms.logWeights); // log q - log p per sample
     const { mean, variance } = tf.moments(logQOverP, 1);
     return [closedFormKl(terms.posterior), mean, tf.sqrt(tf.div(variance, samples))];
@@ -110,7 +110,7 @@ test('L_k is non-decreasing in k in expectation and stays below log p(x)', () =>
   const image = randomImages(1, TINY.input, 14)[0];
   const x = tf.tensor2d(Array.from({ length: repeats }, () => image));
   const meanAndSe = (k: number) => {
-    const values = importanceBoundPerImage(model, x, k, createStream(15, `noise-${k}`), { maxRows: 60_000 });
+    const values = importanceBoundPerImage(model, x, k, testStream(15, `noise-${k}`), { maxRows: 60_000 });
     const mean = values.reduce((a, b) => a + b, 0) / values.length;
     const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1);
     return { mean, se: Math.sqrt(variance / values.length) };
@@ -119,7 +119,7 @@ test('L_k is non-decreasing in k in expectation and stays below log p(x)', () =>
   const l5 = meanAndSe(5);
   const l50 = meanAndSe(50);
   // log p(x) itself: L_k with k = 200,000 on one row (bias ~ Var(w)/(2k) is negligible here).
-  const logPx = importanceBoundPerImage(model, tf.tensor2d([image]), 200_000, createStream(16, 'noise'))[0];
+  const logPx = importanceBoundPerImage(model, tf.tensor2d([image]), 200_000, testStream(16, 'noise'))[0];
   x.dispose();
   assert.ok(l5.mean - l1.mean > 3 * Math.hypot(l1.se, l5.se), `L1 ${l1.mean} +- ${l1.se}, L5 ${l5.mean} +- ${l5.se}`);
   assert.ok(l50.mean - l5.mean > 3 * Math.hypot(l5.se, l50.se), `L5 ${l5.mean} +- ${l5.se}, L50 ${l50.mean} +- ${l50.se}`);
@@ -133,12 +133,12 @@ test('the chunked L_k estimator equals the one-chunk computation and leaks no te
   const before = tf.memory().numTensors;
   // One image: chunks of 6 samples draw the same noise sequence as one chunk of 50 (an even count of
   // normals per chunk: fillNormal drops the second Box-Muller value of an odd-length fill).
-  const chunked = importanceBoundPerImage(model, x, 50, createStream(19, 'noise'), { maxRows: 6 });
-  const whole = importanceBoundPerImage(model, x, 50, createStream(19, 'noise'), { maxRows: 1000 });
+  const chunked = importanceBoundPerImage(model, x, 50, testStream(19, 'noise'), { maxRows: 6 });
+  const whole = importanceBoundPerImage(model, x, 50, testStream(19, 'noise'), { maxRows: 1000 });
   assert.equal(tf.memory().numTensors, before);
   closeTo(chunked[0], whole[0], 1e-6, 'L_50');
   // And both equal log-mean-exp of the float64 reference's log weights on that noise.
-  const noise = createStream(19, 'noise').fillNormal(new Float32Array(50 * TINY.latent));
+  const noise = testStream(19, 'noise').fillNormal(new Float32Array(50 * TINY.latent));
   const nested = [Array.from({ length: 50 }, (_, i) => Array.from(noise.subarray(i * TINY.latent, (i + 1) * TINY.latent)))];
   const logW = referenceObjective('iwae', readParameters(model), model.layout, x.arraySync() as number[][], nested).logWeights[0];
   const max = Math.max(...logW);

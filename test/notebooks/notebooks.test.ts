@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { RUN_ID_PATTERN } from '../../lib/experiments/run-id';
+import { existsSync, readdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { executeNotebook, notebookPaths, outputsOf, type ExecutedNotebook, type NotebookOutput } from '../helpers/notebooks';
@@ -81,10 +82,13 @@ test('00_environment: lib imports, a tfjs-node op, an interactive figure with a 
   assert.ok(statSync(pdf).size > 5_000);
 });
 
-test('02_models: the brief run lives in a run directory of its profile', () => {
+test('02_models: the brief run lives in a directory named by its config, beside the grid runs', () => {
   executedNotebook('02_models.ipynb');
-  assert.ok(existsSync(join(parameters.resultsDir, 'notebook-02-brief-iwae-smoke')), 'notebook-02-brief-iwae-smoke');
-  assert.equal(existsSync(join(parameters.resultsDir, 'notebook-02-brief-iwae')), false);
+  const briefs = join(parameters.resultsDir, 'notebook-02-brief');
+  const ids = readdirSync(briefs);
+  assert.equal(ids.length, 1, `one brief run: ${ids.join(', ')}`);
+  assert.match(ids[0], RUN_ID_PATTERN);
+  assert.ok(existsSync(join(briefs, ids[0], 'checkpoint.bin')));
 });
 
 test('03_experiment1: HTML tables with merged mean ± SE, plain text beside them, and the final progress state', () => {

@@ -19,8 +19,11 @@ test('iwae bench --json --steps 5 --no-reference: one JSON object, ours measured
   assert.equal(report.ratio, null);
   assert.equal(report.leanReferenceMsPerStep, null);
   assert.equal(report.leanRatio, null);
-  assert.ok(report.oursInlineFeedMsPerStep > 0 && report.inlineFeedRatio === null);
-  assert.equal(report.blocks.oursInlineFeed.length, report.blocks.ours.length);
+  // No training feed any more, so no inline-feed side: ours, then the two references, per block.
+  assert.ok(!('oursInlineFeedMsPerStep' in report) && !('inlineFeedRatio' in report));
+  assert.deepEqual(Object.keys(report.blocks).sort(), ['leanReference', 'ours', 'reference']);
+  assert.equal(report.blocks.ours.length, 1);
+  assert.deepEqual([report.blocks.reference, report.blocks.leanReference], [[], []]);
   assert.equal(report.reference.status, 'missing');
   assert.deepEqual(
     { objective: report.setting.objective, k: report.setting.k, batch: report.setting.batch, stepsPerEpoch: report.setting.stepsPerEpoch },
@@ -72,11 +75,10 @@ test('iwae bench --json with the references: ratios are ours over each reference
   const report = JSON.parse(r.stdout.trim());
   assert.equal(report.reference.status, 'measured');
   assert.equal(report.reference.style, 'study');
-  assert.deepEqual([report.blocks.ours.length, report.blocks.oursInlineFeed.length, report.blocks.reference.length, report.blocks.leanReference.length], [2, 2, 2, 2]);
+  assert.deepEqual([report.blocks.ours.length, report.blocks.reference.length, report.blocks.leanReference.length], [2, 2, 2]);
   assert.ok(report.referenceMsPerStep > 0 && report.leanReferenceMsPerStep > 0);
   assert.ok(Math.abs(report.ratio - report.oursMsPerStep / report.referenceMsPerStep) < 1e-9);
   assert.ok(Math.abs(report.leanRatio - report.oursMsPerStep / report.leanReferenceMsPerStep) < 1e-9);
-  assert.ok(Math.abs(report.inlineFeedRatio - report.oursInlineFeedMsPerStep / report.referenceMsPerStep) < 1e-9);
   const g = report.grid;
   assert.ok(Math.abs(g.ratio - g.oursEpochsPerHour / g.referenceSequentialEpochsPerHour) < 1e-9);
   assert.ok(Math.abs(g.leanRatio - g.oursEpochsPerHour / g.leanReferenceSequentialEpochsPerHour) < 1e-9);

@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-node';
-import { FlatAdam } from '../../lib/training/adam';
+import { packStack, runParameters, stackLayout, type StackLayout } from '../../lib/model/stack';
+import { StackedAdam, type AdamState } from '../../lib/training/adam';
 import { burdaPhase, learningRateAt } from '../../lib/training/schedule';
+import { stackBlocks, testStream } from '../model/fixtures';
 
 /** torch.optim.Adam's update (amsgrad off, no weight decay), in float64. */
 function torchAdamReference(p: number[], grads: number[][], lrs: number[], b1: number, b2: number, eps: number): number[] {
@@ -22,41 +24,104 @@ function torchAdamReference(p: number[], grads: number[][], lrs: number[], b1: n
   return p;
 }
 
-test("FlatAdam follows PyTorch's Adam (epsilon after bias correction), with the learning rate changing", () => {
-  const settings = { beta1: 0.9, beta2: 0.999, epsilon: 1e-4 };
-  const start = [0.5, -1.5, 2, 0.001, -0.3];
-  // Gradients of mixed scales, including ones small next to epsilon, where eps placement matters.
-  const grads = Array.from({ length: 6 }, (_, t) => start.map((_, i) => Math.sin(1 + t * 3 + i) * 10 ** (i - 3)));
+const SETTINGS = { beta1: 0.9, beta2: 0.999, epsilon: 1e-4 };
+/** A small stack layout: blocks of 2 to 8 floats. */
+const ARCH = { input: 4, hidden: [2], latent: 1 };
+
+const zeroAdam = (size: number): AdamState => ({ m: new Float32Array(size), v: new Float32Array(size), step: 0 });
+
+/** Indices of the stack vector that belong to a parameter block (not the padding). */
+function blockIndices(layout: StackLayout): number[] {
+  return layout.blocks.flatMap((b) => Array.from({ length: layout.runs * b.spec.size }, (_, i) => b.offset + i));
+}
+
+/** One update of `adam` with the stack vector `gradient` (as blocks). */
+function applyVector(adam: StackedAdam, gradient: Float32Array, lr: number): void {
+  const blocks = stackBlocks(adam.layout, gradient);
+  try {
+    adam.apply(blocks, lr);
+  } finally {
+    blocks.forEach((t) => t.dispose());
+  }
+}
+
+const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+test("StackedAdam follows PyTorch's Adam (epsilon after bias correction), with the learning rate changing", () => {
+  const layout = stackLayout(ARCH, 1);
+  const used = blockIndices(layout);
+  const start = new Float32Array(layout.size);
+  used.forEach((at, n) => (start[at] = Math.fround(Math.cos(n) * 2)));
+  // Gradients of mixed scales (1e-6 to 1e1), including ones small next to epsilon, where eps placement matters.
+  const grads = Array.from({ length: 6 }, (_, t) => {
+    const g = new Float32Array(layout.size);
+    used.forEach((at, n) => (g[at] = Math.fround(Math.sin(1 + t * 3 + n) * 10 ** ((n % 8) - 6))));
+    return g;
+  });
   const lrs = [1e-3, 1e-3, 5e-4, 5e-4, 1e-2, 1e-3];
-  const expected = torchAdamReference([...start], grads, lrs, settings.beta1, settings.beta2, settings.epsilon);
-  const params = tf.variable(tf.tensor1d(start)) as tf.Variable<tf.Rank.R1>;
-  const adam = new FlatAdam(start.length, settings);
+  const expected = torchAdamReference(Array.from(start), grads.map((g) => Array.from(g)), lrs, SETTINGS.beta1, SETTINGS.beta2, SETTINGS.epsilon);
+  const adam = new StackedAdam(layout, SETTINGS, { parameters: start, adam: zeroAdam(layout.size) });
   const before = tf.memory().numTensors;
-  grads.forEach((g, t) => tf.tidy(() => adam.apply(params, tf.tensor1d(g), lrs[t])));
+  grads.forEach((g, t) => applyVector(adam, g, lrs[t]));
   assert.equal(tf.memory().numTensors, before, 'an update leaks no tensors');
   assert.equal(adam.step, 6);
-  const actual = params.dataSync();
-  expected.forEach((e, i) => {
-    const moved = Math.abs(e - start[i]);
-    assert.ok(Math.abs(actual[i] - e) <= 1e-3 * moved + 1e-7, `param ${i}: ${actual[i]} vs ${e}`);
-  });
-  params.dispose();
+  const { parameters: actual, adam: state } = adam.state();
+  assert.equal(state.step, 6);
+  let smallMoved = 0;
+  for (const i of used) {
+    const moved = Math.abs(expected[i] - start[i]);
+    assert.ok(moved > 0, `param ${i} moved`);
+    assert.ok(Math.abs(actual[i] - expected[i]) <= 1e-3 * moved + 1e-7, `param ${i}: ${actual[i]} vs ${expected[i]} (start ${start[i]})`);
+    if (Math.abs(grads[0][i]) < 1e-4) smallMoved++;
+  }
+  assert.ok(smallMoved > 0, 'some gradients are small next to epsilon');
   adam.dispose();
 });
 
-test('FlatAdam resumes from its state exactly', () => {
-  const settings = { beta1: 0.9, beta2: 0.999, epsilon: 1e-4 };
-  const grad = () => tf.tensor1d([0.1, -0.2, 0.3]);
-  const a = tf.variable(tf.tensor1d([1, 2, 3])) as tf.Variable<tf.Rank.R1>;
-  const adamA = new FlatAdam(3, settings);
-  for (let i = 0; i < 3; i++) tf.tidy(() => adamA.apply(a, grad(), 1e-3));
-  const b = tf.variable(tf.tensor1d(a.dataSync())) as tf.Variable<tf.Rank.R1>;
-  const adamB = new FlatAdam(3, settings, adamA.state());
-  tf.tidy(() => adamA.apply(a, grad(), 1e-3));
-  tf.tidy(() => adamB.apply(b, grad(), 1e-3));
-  assert.deepEqual(Array.from(b.dataSync()), Array.from(a.dataSync()));
+test('each run of a stack of 2 gets, bit for bit, the update it gets alone (parameters and both moments)', () => {
+  const pair = stackLayout(ARCH, 2);
+  const alone = stackLayout(ARCH, 1);
+  const run = pair.run.size;
+  const starts = [0, 1].map((r) => testStream(80 + r, 'values').fillUniform(new Float32Array(run)).map((v) => 4 * v - 2));
+  const grads = Array.from({ length: 5 }, (_, t) => [0, 1].map((r) => testStream(90 + 10 * t + r, 'values').fillNormal(new Float32Array(run)).map((v, i) => v * 10 ** ((i % 6) - 4))));
+  const lrs = [1e-3, 1e-2, 1e-3, 5e-4, 1e-3];
+  const stacked = new StackedAdam(pair, SETTINGS, { parameters: packStack(pair, starts), adam: zeroAdam(pair.size) });
+  grads.forEach((g, t) => applyVector(stacked, packStack(pair, g), lrs[t]));
+  const both = stacked.state();
+  for (let r = 0; r < 2; r++) {
+    const single = new StackedAdam(alone, SETTINGS, { parameters: packStack(alone, [starts[r]]), adam: zeroAdam(alone.size) });
+    grads.forEach((g, t) => applyVector(single, packStack(alone, [g[r]]), lrs[t]));
+    const own = single.state();
+    assert.ok(bits(runParameters(pair, both.parameters, r)).equals(bits(runParameters(alone, own.parameters, 0))), `run ${r}: parameters`);
+    assert.ok(bits(runParameters(pair, both.adam.m, r)).equals(bits(runParameters(alone, own.adam.m, 0))), `run ${r}: m`);
+    assert.ok(bits(runParameters(pair, both.adam.v, r)).equals(bits(runParameters(alone, own.adam.v, 0))), `run ${r}: v`);
+    assert.ok(runParameters(pair, both.parameters, r).some((p, i) => p !== runParameters(pair, packStack(pair, starts), r)[i]), 'the updates moved something');
+    single.dispose();
+  }
+  stacked.dispose();
+});
+
+test('StackedAdam resumes from its state exactly: state() round-trips through the constructor', () => {
+  const layout = stackLayout(ARCH, 2);
+  const grad = (t: number) => testStream(100 + t, 'values').fillNormal(new Float32Array(layout.size)).map((v) => v * 0.1);
+  const start = testStream(99, 'values').fillUniform(new Float32Array(layout.size));
+  const adamA = new StackedAdam(layout, SETTINGS, { parameters: start, adam: zeroAdam(layout.size) });
+  for (let t = 0; t < 3; t++) applyVector(adamA, grad(t), 1e-3);
+  const saved = adamA.state();
+  const adamB = new StackedAdam(layout, SETTINGS, saved);
+  const restored = adamB.state();
+  assert.equal(restored.adam.step, 3);
+  for (const [what, a, b] of [['parameters', saved.parameters, restored.parameters], ['m', saved.adam.m, restored.adam.m], ['v', saved.adam.v, restored.adam.v]] as const) {
+    assert.ok(bits(b).equals(bits(a)), `${what} round-trip`);
+  }
+  assert.ok(saved.adam.m.some((m) => m !== 0) && saved.adam.v.some((v) => v !== 0), 'the moments hold something');
+  applyVector(adamA, grad(3), 1e-3);
+  applyVector(adamB, grad(3), 1e-3);
+  const [a, b] = [adamA.state(), adamB.state()];
+  assert.ok(bits(b.parameters).equals(bits(a.parameters)), 'the next step is identical');
+  assert.ok(bits(b.adam.m).equals(bits(a.adam.m)) && bits(b.adam.v).equals(bits(a.adam.v)));
   assert.equal(adamB.step, 4);
-  [a, b].forEach((t) => t.dispose());
+  assert.throws(() => new StackedAdam(stackLayout(ARCH, 1), SETTINGS, saved), RangeError, 'a state of another stack size is refused');
   adamA.dispose();
   adamB.dispose();
 });
@@ -73,20 +138,30 @@ test("Burda's schedule: phases of 3^i epochs at lr 10^(-i/7); the study's 80 epo
   assert.throws(() => burdaPhase(0), /epoch must be/);
 });
 
-test('FlatAdam (fused ResourceApplyAdam) leaves a tensor holding the old parameters untouched, and leaks nothing', () => {
-  const settings = { beta1: 0.9, beta2: 0.999, epsilon: 1e-4 };
-  const params = tf.variable(tf.tensor1d([1, 2, 3, 4])) as tf.Variable<tf.Rank.R1>;
-  const old = params.clone(); // shares the buffer: the update must copy, not write into it
-  const adam = new FlatAdam(4, settings);
+test('StackedAdam (fused ResourceApplyAdam) leaves a parameter block read before the update untouched, and leaks nothing', () => {
+  const layout = stackLayout(ARCH, 1);
+  const start = new Float32Array(layout.size);
+  for (const i of blockIndices(layout)) start[i] = 1 + (i % 4);
+  const adam = new StackedAdam(layout, SETTINGS, { parameters: start, adam: zeroAdam(layout.size) });
+  const old = adam.parameters(); // still held across the updates: they must copy, not write into it
+  const gradient = new Float32Array(layout.size);
+  const first = layout.blocks[0];
+  gradient.fill(0.1, first.offset, first.offset + 1); // one entry up, one down, one unchanged
+  gradient.fill(-0.1, first.offset + 1, first.offset + 2);
   const before = tf.memory().numTensors;
-  for (let i = 0; i < 3; i++) tf.tidy(() => adam.apply(params, tf.tensor1d([0.1, -0.1, 0.2, 0]), 1e-2));
+  for (let i = 0; i < 3; i++) applyVector(adam, gradient, 1e-2);
   assert.equal(tf.memory().numTensors, before);
-  assert.deepEqual(Array.from(old.dataSync()), [1, 2, 3, 4]);
-  const moved = params.dataSync();
-  assert.ok(moved[0] < 1 && moved[1] > 2 && moved[2] < 3 && moved[3] === 4, Array.from(moved).join(','));
+  old.forEach((block, i) => {
+    const { offset, spec } = layout.blocks[i];
+    assert.deepEqual(block.dataSync(), start.subarray(offset, offset + spec.size), `block ${i} as read`);
+  });
+  const now = adam.parameters();
+  const moved = now[0].dataSync();
+  const was = start.subarray(first.offset, first.offset + first.spec.size);
+  assert.ok(moved[0] < was[0] && moved[1] > was[1] && moved[2] === was[2], Array.from(moved).join(','));
+  [...old, ...now].forEach((t) => t.dispose());
   const state = adam.state();
-  assert.equal(state.step, 3);
-  assert.ok(state.m[0] > 0 && state.v[0] > 0 && state.m[3] === 0);
-  [params, old].forEach((t) => t.dispose());
+  assert.equal(state.adam.step, 3);
+  assert.ok(state.adam.m[first.offset] > 0 && state.adam.v[first.offset] > 0 && state.adam.m[first.offset + 2] === 0);
   adam.dispose();
 });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-node';
 import { parseRunConfig, type RunConfigInput } from '../../lib/config/run-config';
 import { removeStaleTempFiles } from '../../lib/io/atomic-file';
-import { trainRun } from '../../lib/training/run';
+import { trainRun } from '../../lib/training/train';
 import { mnistData } from '../helpers/mnist';
 
 const data = mnistData;

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-node';
 import { parseRunConfig, type RunConfigInput } from '../../lib/config/run-config';
 import { readCheckpoint, writeCheckpoint } from '../../lib/training/checkpoint';
 import { readMetricsFile, runFiles, RunDirError } from '../../lib/training/run-dir';
-import { trainRun, type EpochMetrics } from '../../lib/training/run';
+import { trainRun, type EpochMetrics } from '../../lib/training/train';
 import { mnistData } from '../helpers/mnist';
 
 const data = mnistData;

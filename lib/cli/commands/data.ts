@@ -78,7 +78,7 @@ export function registerDataCommand(program: Command): void {
       const figure = samplesFigure(
         mnist.train,
         indices,
-        { kind: 'dynamic', stream: createStream(opts.seed, 'binarization') },
+        { kind: 'dynamic', stream: createStream(opts.seed, 'show-images', 'binarization') },
         `${opts.n} random training digits, seed ${opts.seed}, source ${mnist.source}`,
       );
       const out = resolve(opts.out);

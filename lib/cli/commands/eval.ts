@@ -35,9 +35,10 @@ export function registerEvalCommand(program: Command): void {
       // Required here, not imported at the top: TensorFlow takes ~1 s to load and other commands never need
       // it. (require, not import(): bin/iwae.js registers tsx for CommonJS only.)
       const { loadRun } = require('../../training/load-run') as typeof import('../../training/load-run');
-      const { datasetActiveUnits } = require('../../training/evaluate') as typeof import('../../training/evaluate');
+      const { boundLadder } = require('../../training/evaluate') as typeof import('../../training/evaluate');
+      const { DeviceSplit } = require('../../data/device-split') as typeof import('../../data/device-split');
+      const { stackWeights } = require('../../training/load-run') as typeof import('../../training/load-run');
       const { disposeModel } = require('../../model/model') as typeof import('../../model/model');
-      const { boundsOnSplit, evaluationBinarizer } = require('../../training/bounds') as typeof import('../../training/bounds');
       let loaded;
       try {
         loaded = loadRun(runDir);
@@ -56,20 +57,24 @@ export function registerEvalCommand(program: Command): void {
         const data = await loadMnistForCli(flags.mnistDir, process.env);
         const testSize = flags.testSize ?? data.test.count;
         if (testSize > data.test.count) throw new UsageError(`--test-size must be <= ${data.test.count}, got ${testSize}`);
-        const split = takeFirst(data.test, testSize);
+        const split = new DeviceSplit(takeFirst(data.test, testSize));
         const progress = new ProgressReporter(process.stderr, 'eval');
-        // One binarization for the bounds and the active-unit pass: both describe the same bits.
-        const binarizer = evaluationBinarizer(split, config.seed);
-        const estimates = boundsOnSplit(model, split, flags.k, config.seed, {
-          binarizer,
-          onProgress: (done, total, k) => progress.step(done, total, `k=${k}`),
-        });
+        // The final evaluation's function and streams (lib/training/evaluate.ts): `--k 5000` on the run's
+        // finalTestSize images gives final.json's NLL. The bounds and active units describe the same bits.
+        const weights = stackWeights(loaded.checkpoint.architecture, [loaded.checkpoint.parameters]);
+        let result;
+        try {
+          [result] = boundLadder(weights, split, flags.k, [config.seed], {
+            activeUnitThreshold: config.evaluation.activeUnitThreshold,
+            onProgress: (done, total) => progress.step(done, total, `k=${flags.k.join(',')}`),
+          });
+        } finally {
+          for (const p of weights.params) p.dispose();
+          split.dispose();
+        }
         progress.stop();
-        const active = datasetActiveUnits(model, split, {
-          batchSize: 500,
-          binarizer,
-          activeUnitThreshold: config.evaluation.activeUnitThreshold,
-        });
+        const estimates = result.bounds;
+        const active = result.activeUnits;
         const largest = estimates[estimates.length - 1];
         const report = {
           run: runDir,

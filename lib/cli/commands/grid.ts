@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { DataFileError } from '../../data/errors';
 import { EXPERIMENT_SELECTIONS, gridRuns, type ExperimentSelection } from '../../experiments/grids';
 import { createGridReporter, formatSeconds } from '../../experiments/grid-progress';
-import { runGrid, type GridSummary } from '../../experiments/grid-runner';
+import { DEFAULT_STACK_SIZE, runGrid, type GridSummary } from '../../experiments/grid-runner';
 import { PROFILE_NAMES, PROFILES, type ProfileName } from '../../experiments/profiles';
 import { emptyShardWarning, parseShard, selectShard, type Shard } from '../../experiments/shard';
 import { describeFileSystemError } from '../../io/fs-errors';
@@ -22,6 +22,7 @@ interface GridFlags {
   profile: ProfileName;
   experiment: ExperimentSelection;
   workers?: number;
+  stackSize?: number;
   shard?: Shard;
   results?: string;
   retryFailed?: boolean;
@@ -46,6 +47,7 @@ export function registerGridCommand(program: Command): void {
     .option('--profile <name>', `scale: ${PROFILE_NAMES.join(', ')}`, oneOf(PROFILE_NAMES), 'quick')
     .option('--experiment <which>', 'experiment 1, 2 or all (they share runs)', oneOf(EXPERIMENT_SELECTIONS), 'all')
     .option('--workers <n>', 'worker processes (default: number of cores)', integerAtLeast(1))
+    .option('--stack-size <n>', `most runs trained together as one batched model (default ${DEFAULT_STACK_SIZE}; runs of one model, k and settings)`, integerAtLeast(1))
     .option('--shard <i/n>', 'run only the i-th of n parts of the grid (cluster job arrays; 1-based)', shardArgument)
     .option('--results <dir>', 'results root (default: <repo>/data/runs)')
     .option('--retry-failed', 'run again the runs recorded as failed (NaN/Inf)')
@@ -84,6 +86,7 @@ export function registerGridCommand(program: Command): void {
           runs,
           resultsDir,
           workers: flags.workers ?? availableParallelism(),
+          stackSize: flags.stackSize,
           retryFailed: flags.retryFailed,
           restartBadCheckpoint: flags.restartBadCheckpoint,
           mnist: { mnistDir: chosenMnistDir(flags.mnistDir, process.env), mnistCacheDir: DEFAULT_MNIST_CACHE },

@@ -88,7 +88,7 @@ export function registerTrainCommand(program: Command): void {
       const releaseOnSignal = exitOnSignal(lock, progress, out);
       let result;
       try {
-        const { trainRun } = require('../../training/run') as typeof import('../../training/run');
+        const { trainRun } = require('../../training/train') as typeof import('../../training/train');
         result = await trainRun(config, data, out, {
           onStep: (step, total) => {
             lock.heartbeatIfDue();
