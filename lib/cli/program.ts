@@ -9,9 +9,10 @@ import { registerGridCommand } from './commands/grid';
 import { registerResultsCommand } from './commands/results';
 import { registerReportCommand } from './commands/report';
 import { registerBenchCommand } from './commands/bench';
+import { registerVerifyCommand } from './commands/verify';
 
 /** Each later capability adds its command here: one `register…Command(program)` call per file. */
-const commands: Array<(program: Command) => void> = [registerEnvCommand, registerDataCommand, registerTrainCommand, registerEvalCommand, registerGridCommand, registerResultsCommand, registerReportCommand, registerBenchCommand];
+const commands: Array<(program: Command) => void> = [registerEnvCommand, registerDataCommand, registerTrainCommand, registerEvalCommand, registerGridCommand, registerResultsCommand, registerReportCommand, registerBenchCommand, registerVerifyCommand];
 
 export function buildProgram(): Command {
   const program = new Command('iwae')

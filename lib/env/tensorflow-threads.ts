@@ -36,7 +36,7 @@ export function defaultPoolEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEn
 }
 
 /** `iwae` commands that train in their own process or in processes they start. */
-export const TRAINING_COMMANDS: readonly string[] = ['train', 'grid', 'bench'];
+export const TRAINING_COMMANDS: readonly string[] = ['train', 'grid', 'bench', 'verify'];
 
 /**
  * For bin/iwae.js, before TensorFlow loads: a training command's process gets the training thread

@@ -1,0 +1,46 @@
+import type { EpochMetrics } from '../training/metrics';
+
+/**
+ * `iwae verify`'s comparison: a shipped run's per-epoch metrics against the same run retrained here.
+ * Every number of every epoch line counts (losses, their parts and standard errors, active units, the
+ * activity vectors, the learning rate, the step count); only `seconds` (wall time) does not.
+ *
+ * The tolerance: on the machine and TensorFlow build that trained a run the retrained numbers are
+ * bit-identical (a run's numbers do not depend on its stack nor on the thread count). Another CPU or
+ * TensorFlow build computes the elementwise kernels' approximations (exp, log, tanh, sigmoid) with other
+ * last bits, and training compounds them step after step: after a few epochs they show at ~1e-6-1e-4
+ * relative. VERIFY_TOLERANCE leaves room for that and catches anything that is not the same computation.
+ */
+export const VERIFY_TOLERANCE = 1e-3;
+
+export interface MetricDifference {
+  epoch: number;
+  /** e.g. `testLoss`, `activityTrain[17]`. */
+  field: string;
+  shipped: number;
+  retrained: number;
+  /** |shipped - retrained| / max(|shipped|, 1). */
+  relative: number;
+}
+
+/** Every compared number of `shipped` against `retrained` (same epochs), largest relative difference first. */
+export function compareEpochs(shipped: readonly EpochMetrics[], retrained: readonly EpochMetrics[]): MetricDifference[] {
+  if (retrained.length > shipped.length) throw new RangeError(`retrained ${retrained.length} epochs, the run shipped only ${shipped.length}`);
+  const out: MetricDifference[] = [];
+  retrained.forEach((mine, i) => {
+    const theirs = shipped[i];
+    for (const key of Object.keys(theirs) as Array<keyof EpochMetrics>) {
+      if (key === 'seconds') continue;
+      const a = theirs[key];
+      const b = mine[key];
+      const pairs: Array<[string, number, number]> = Array.isArray(a)
+        ? a.map((v, u) => [`${key}[${u}]`, v, (b as number[])[u]])
+        : [[key, a as number, b as number]];
+      for (const [field, x, y] of pairs) {
+        const relative = Object.is(x, y) ? 0 : typeof y !== 'number' || !Number.isFinite(y - x) ? Infinity : Math.abs(x - y) / Math.max(Math.abs(x), 1);
+        out.push({ epoch: theirs.epoch, field, shipped: x, retrained: y, relative });
+      }
+    }
+  });
+  return out.sort((p, q) => q.relative - p.relative);
+}

@@ -1,0 +1,59 @@
+// `iwae verify`: retrains shipped runs for their first epochs and compares every per-epoch number.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeRunOutcome } from '../../lib/experiments/run-dir';
+import { REPO_ROOT, runCli, withoutTensorFlowBanner } from '../helpers/cli';
+
+/** Two runs of one stack (IWAE k = 5, seeds 135 and 630) of the smoke grid, as a grid of this code shipped them. */
+const FIXTURE = join(REPO_ROOT, 'test', 'fixtures', 'shipped-smoke');
+const root = mkdtempSync(join(tmpdir(), 'iwae-verify-test-'));
+test.after(() => rmSync(root, { recursive: true, force: true }));
+
+test('iwae verify retrains the shipped runs here and finds every per-epoch number identical', () => {
+  const r = runCli(['verify', '--results', FIXTURE, '--epochs', '2']);
+  assert.equal(r.code, 0, r.stderr);
+  for (const id of readdirSync(FIXTURE)) assert.match(r.stdout, new RegExp(`${id}: identical in every number`));
+  assert.match(r.stdout, /passed: largest relative difference 0 \(bit-identical\)/);
+  const json = runCli(['verify', '--results', FIXTURE, '--runs', '1', '--epochs', '1', '--json']);
+  assert.equal(json.code, 0, json.stderr);
+  const report = JSON.parse(json.stdout);
+  assert.equal(report.passed, true);
+  assert.equal(report.runs.length, 1);
+  assert.equal(report.runs[0].largest.relative, 0);
+});
+
+test('a shipped number that this code does not reproduce fails verify with the run, epoch and field', () => {
+  const results = join(root, 'tampered');
+  cpSync(FIXTURE, results, { recursive: true });
+  const [id] = readdirSync(results).sort();
+  const dir = join(results, id);
+  // A consistent run record (its status re-sealed), whose epoch-2 test loss is 1 % off.
+  const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  lines[1].testLoss *= 1.01;
+  writeFileSync(join(dir, 'metrics.jsonl'), lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
+  writeRunOutcome(dir, id, { status: 'completed' });
+  const r = runCli(['verify', '--results', results, '--run', id, '--epochs', '2']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, new RegExp(`${id}: largest difference 9\\.9\\de-3 \\(epoch 2 testLoss`));
+  assert.match(r.stdout, /FAILED: largest relative difference 9\.9\de-3, tolerance 0\.001/);
+});
+
+test('iwae verify: bad usage and missing or damaged runs are one line and a non-zero exit', () => {
+  const both = runCli(['verify', '--results', FIXTURE, '--runs', '1', '--run', 'x']);
+  assert.equal(both.code, 2);
+  assert.equal(withoutTensorFlowBanner(both.stderr).trim().split('\n').length, 1, both.stderr);
+  const missing = runCli(['verify', '--results', join(root, 'nothing-here')]);
+  assert.equal(missing.code, 1);
+  assert.match(withoutTensorFlowBanner(missing.stderr), /no results directory/);
+  const damaged = join(root, 'damaged');
+  cpSync(FIXTURE, damaged, { recursive: true });
+  const [id] = readdirSync(damaged).sort();
+  writeFileSync(join(damaged, id, 'metrics.jsonl'), 'garbage\n');
+  const r = runCli(['verify', '--results', damaged, '--run', id]);
+  assert.equal(r.code, 1);
+  assert.match(withoutTensorFlowBanner(r.stderr), new RegExp(`${id}: .*metrics\\.jsonl`));
+  assert.equal(withoutTensorFlowBanner(r.stderr).trim().split('\n').length, 1, r.stderr);
+});
