@@ -33,17 +33,16 @@ export interface ParameterSpec {
 }
 
 /**
- * All parameters of a model live in ONE flat float32 vector: tfjs-node pays ~10-20 us per op whatever its
- * size, so one buffer means one split in the forward pass and one Adam update for everything, instead of a
- * dozen per variable. The layout says which slice is which layer.
+ * All parameters of one run live in ONE flat float32 vector (its checkpoint, the autograd reference, the
+ * figures); a stack of runs keeps them as one block per parameter over all its runs (lib/model/stack.ts),
+ * in this vector's order. The layout says which slice is which layer.
  *
  * Order in the vector: every weight matrix (encoder then decoder, first layer first), then every bias in
  * the same order, then zeros up to a multiple of ALIGN_FLOATS. `specs` lists the parameters layer by
  * layer (weight, bias), which is also the order inits draw them in. Why weights first: TensorFlow's
  * SplitV hands out views of its input instead of copying when every piece starts and ends on a 64-byte
  * boundary; the study's weight matrices are multiples of 16 floats and its biases are not, so the
- * weights and the padded bias block come out as views and only the few kB of biases are copied
- * (lib/model/fast-gradient.ts; ~0.1 ms of a ~3.7 ms step).
+ * weights and the padded bias block come out as views and only the few kB of biases are copied.
  */
 export interface ParameterLayout {
   architecture: Architecture;

@@ -9,7 +9,7 @@ import type { StackedLayer, StackLayout } from './stack';
  * backward pass: the fast path next to the autograd reference (lib/model/reference-gradient.ts), which
  * it must match run by run within float tolerance (test/model/fast-path.test.ts). One run is a stack of
  * one. Why it looks like this:
- * - every op costs ~10-20 us of dispatch whatever its size, so the runs share each op: every layer is
+ * - every op costs a fixed dispatch whatever its size, so the runs share each op: every layer is
  *   one BatchMatMul over the run axis ([R, rows, in] x [R, in, out]) and every elementwise op covers all
  *   runs; the products then run near the machine's matmul rate instead of ~60% of it;
  * - the MLP backward is written out (dW = h^T delta, db = sum delta, dh = delta W^T, tanh' = 1 - h^2);

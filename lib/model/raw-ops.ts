@@ -3,17 +3,16 @@ import type { NodeJSKernelBackend } from '@tensorflow/tfjs-node/dist/nodejs_kern
 import type { TFEOpAttr } from '@tensorflow/tfjs-node/dist/tfjs_binding';
 
 /**
- * A few TensorFlow ops called directly through tfjs-node's backend (`executeSingleOutput`, the public
- * method its own kernels and TensorBoard writer use), where tfjs's kernel for the same math is much
- * slower at the training step's small shapes (measured on this machine, 2 cores):
- * - MatMul: tfjs maps every matMul to BatchMatMulV2, which costs ~100 us more per call at these sizes
- *   (e.g. [20,200] x [200,200]: 136 us vs 35 us); the 2-D MatMul kernel does the same arithmetic.
- * - TanhGrad: tanh's derivative dy * (1 - y^2) as one kernel instead of three.
- * - Resource variables and ResourceApplyAdam: the whole Adam update as ONE fused pass over the flat
- *   parameters (~0.5 ms) instead of 13 elementwise kernels over 425k floats (~1.5-2.4 ms).
+ * TensorFlow ops called directly through tfjs-node's backend (`executeSingleOutput`, the public method
+ * its own kernels and TensorBoard writer use), for the hand-written training step and evaluation:
+ * tfjs's engine and op wrappers add a fixed cost per op (argument conversion, kernel lookup, tape
+ * bookkeeping) that matters at the study's small batches, and some kernels it does not expose at all:
+ * - BatchMatMulV2 over the stack's run axis, MatMul, TanhGrad (tanh's derivative as one kernel);
+ * - counter-based draws (StatelessRandomUniform/Normal), GatherV2, Less + Cast;
+ * - resource variables and ResourceApplyAdam (Adam as one fused pass per parameter block).
  * Tensors these return are ordinary tfjs tensors (tracked by tf.tidy, disposed as usual); they are not
  * recorded for autograd, so they are only for hand-written gradients. Only the 'tensorflow' backend has
- * them: other backends get a clear error.
+ * them: other backends get a clear error. What each saves is measured by `npx tsx bench/step.ts --ops`.
  */
 
 function tensorflowBackend(): NodeJSKernelBackend {
@@ -37,11 +36,8 @@ function int32Type(backend: NodeJSKernelBackend, name: string): TFEOpAttr {
 }
 
 /**
- * Elementwise and shape ops called straight on the backend, for the hand-written training step: each
- * costs ~15-40 us less than the same op through tfjs's engine and op wrappers (argument conversion,
- * kernel lookup, broadcast checks, tape bookkeeping), which is a quarter of a step's time at the
- * study's batch of 20 (measured: Mul on [100, 784] 37 -> 20 us, Sigmoid 116 -> 76 us). Binary ops
- * broadcast as TensorFlow does (numpy rules). Float32 tensors only; int32 arguments (axes, shapes) are
+ * Elementwise and shape ops called straight on the backend, for the hand-written training step (without
+ * tfjs's per-op engine cost). Binary ops broadcast as TensorFlow does (numpy rules). Float32 tensors only; int32 arguments (axes, shapes) are
  * made here, once each (`withInt32`). Not recorded for autograd.
  */
 export const rawOps = {
@@ -111,8 +107,8 @@ function floatOp(name: string, ...inputs: tf.Tensor[]): tf.Tensor {
 
 /**
  * The int32 arguments of shape ops (axes, shapes, split sizes, tile multiples) are the same few dozen
- * vectors step after step. Each is written to the backend once and reused: making, uploading and freeing
- * them per call cost ~0.1 ms of a ~3.7 ms step. They are backend data, not tfjs tensors, so they never
+ * vectors step after step. Each is written to the backend once and reused instead of made, uploaded and
+ * freed per call. They are backend data, not tfjs tensors, so they never
  * show in tf.memory().numTensors (which tests keep flat across steps); per backend, at most
  * MAX_INT32_ARGUMENTS distinct vectors (a few hundred bytes each), after which new ones are made per call.
  */
