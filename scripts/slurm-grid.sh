@@ -4,7 +4,7 @@
 #   cd <repo> && make setup                       # once, on a node with the shared file system
 #   node bin/iwae.js grid --profile paper --list | wc -l    # runs in the grid (80; 120 with --extras)
 #   sbatch --array=1-20 scripts/slurm-grid.sh --profile paper --results /shared/iwae-runs            # 20 x 4 runs
-#   sbatch --array=1-20 scripts/slurm-grid.sh --profile paper --results /shared/iwae-runs --extras   # + ablations
+#   sbatch --array=1-24 scripts/slurm-grid.sh --profile paper --results /shared/iwae-runs --extras   # with the ablations: 24 x 5 runs, one stack each
 #   sbatch --array=3 scripts/slurm-grid.sh --shards 20 --profile paper --results /shared/iwae-runs  # shard 3/20 again
 #
 # Arguments (each may instead come from the environment; arguments win):

@@ -16,12 +16,19 @@ export function parseShard(text: string): Shard {
 }
 
 /**
- * The runs of shard i/n: after sorting by id, every n-th run starting at i-1. Depends only on the set of
- * ids (not on their order), and round-robin spreads each kind of run (e.g. the slower k = 5) over shards.
+ * The runs of shard i/n: after sorting by id, the i-th of n contiguous blocks whose sizes differ by at
+ * most one (with more shards than runs, shard i has run i). Contiguous, because ids sort by model and k
+ * first: a shard's runs then share their model and k and train as stacks (lib/training/train.ts).
+ * Depends only on the set of ids, not on their order.
  */
 export function selectShard<T extends { id: string }>(runs: readonly T[], shard: Shard): T[] {
   const sorted = [...runs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return sorted.filter((_, position) => position % shard.count === shard.index - 1);
+  const n = sorted.length;
+  const base = Math.floor(n / shard.count);
+  const larger = n % shard.count; // the first `larger` shards get one run more
+  const i = shard.index - 1;
+  const start = i * base + Math.min(i, larger);
+  return sorted.slice(start, start + base + (i < larger ? 1 : 0));
 }
 
 /**

@@ -27,6 +27,15 @@ test('a shard depends only on the set of runs, not on their order', () => {
   assert.ok(Math.max(...sizes) - Math.min(...sizes) <= 1, `balanced: ${sizes}`);
 });
 
+test("a shard's runs are neighbours in id order, so they share model and k and train as stacks", () => {
+  // The paper grid with its ablations in 24 shards: every shard is 5 runs of one model and k.
+  for (let index = 1; index <= 24; index++) {
+    const runs = selectShard(grid, { index, count: 24 });
+    assert.equal(runs.length, 5, `shard ${index}`);
+    assert.equal(new Set(runs.map((r) => `${r.config.model} k=${r.config.k}`)).size, 1, `shard ${index}: ${runs.map((r) => r.id).join(', ')}`);
+  }
+});
+
 test('shard specs: i/n with 1 <= i <= n, anything else is refused with a message', () => {
   assert.deepEqual(parseShard('2/5'), { index: 2, count: 5 });
   assert.deepEqual(parseShard('1/1'), { index: 1, count: 1 });
