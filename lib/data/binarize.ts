@@ -60,15 +60,6 @@ export function makeBinarizer(kind: 'dynamic' | 'fixed', split: MnistSplit, stre
   return kind === 'dynamic' ? { kind, stream } : { kind, bits: fixedBinarization(split, stream) };
 }
 
-/** Throws unless `binarizer` can serve `split` (fixed bits are per image of that exact split). */
-export function checkBinarizerFits(binarizer: Binarizer, split: MnistSplit): void {
-  if (binarizer.kind === 'fixed' && binarizer.bits.length !== split.count * PIXELS) {
-    throw new RangeError(
-      `fixed binarization holds ${binarizer.bits.length / PIXELS} images, the split has ${split.count}: make it from the same split`,
-    );
-  }
-}
-
 /**
  * Reusable buffers for `binarizeImages`, sized for `maxImages` images, so producing a batch allocates
  * only its output.

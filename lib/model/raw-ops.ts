@@ -7,7 +7,7 @@ import type { TFEOpAttr } from '@tensorflow/tfjs-node/dist/tfjs_binding';
  * its own kernels and TensorBoard writer use), for the hand-written training step and evaluation:
  * tfjs's engine and op wrappers add a fixed cost per op (argument conversion, kernel lookup, tape
  * bookkeeping) that matters at the study's small batches, and some kernels it does not expose at all:
- * - BatchMatMulV2 over the stack's run axis, MatMul, TanhGrad (tanh's derivative as one kernel);
+ * - BatchMatMulV2 over the stack's run axis, TanhGrad (tanh's derivative as one kernel);
  * - counter-based draws (StatelessRandomUniform/Normal), GatherV2, Less + Cast;
  * - resource variables and ResourceApplyAdam (Adam as one fused pass per parameter block).
  * Tensors these return are ordinary tfjs tensors (tracked by tf.tidy, disposed as usual); they are not
@@ -160,20 +160,6 @@ export function filledConstant(value: number, shape: number[]): tf.Tensor {
 const MAX_CONSTANTS = 256;
 const floatConstants = new WeakMap<object, Map<string, tf.TensorInfo>>();
 
-/** a @ b for 2-D float32 tensors, optionally transposing either (TensorFlow's MatMul). */
-export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
-  assertFloat(a, b);
-  const inner = [transposeA ? a.shape[0] : a.shape[1], transposeB ? b.shape[1] : b.shape[0]];
-  if (inner[0] !== inner[1]) throw new RangeError(`matMul2d: [${a.shape}]${transposeA ? 'ᵀ' : ''} x [${b.shape}]${transposeB ? 'ᵀ' : ''}`);
-  const backend = tensorflowBackend();
-  const attrs: TFEOpAttr[] = [
-    floatType(backend, 'T'),
-    { name: 'transpose_a', type: backend.binding.TF_ATTR_BOOL, value: transposeA },
-    { name: 'transpose_b', type: backend.binding.TF_ATTR_BOOL, value: transposeB },
-  ];
-  return backend.executeSingleOutput('MatMul', attrs, [a, b]) as tf.Tensor2D;
-}
-
 /**
  * a @ b over a leading batch axis (TensorFlow's BatchMatMulV2; the stacked model's run axis), optionally
  * transposing each matrix. Each run's product is its own GEMM: its result does not depend on how many
@@ -195,7 +181,7 @@ export function batchMatMul(a: tf.Tensor3D, b: tf.Tensor3D, adjointA = false, ad
 /**
  * Counter-based draws (TensorFlow's StatelessRandomUniform / StatelessRandomNormal, Philox-4x32): the
  * values are a pure function of the shape and the int32 pair `seed`, whatever the thread count, so a
- * stream is a key plus a counter and its "state" is just where the counter is (lib/random/draws.ts).
+ * stream is a key plus a counter and its "state" is just where the counter is (lib/random/counter-stream.ts).
  */
 export function statelessDraw(kind: 'uniform' | 'normal', shape: number[], seed: readonly [number, number]): tf.Tensor {
   const backend = tensorflowBackend();

@@ -65,12 +65,6 @@ export function runParameters(layout: StackLayout, flat: Float32Array, r: number
   return out;
 }
 
-/** The stack vector of runs `keep` (indices into `layout`'s runs, in the new order) of `flat`. */
-export function selectRuns(layout: StackLayout, flat: Float32Array, keep: readonly number[]): { layout: StackLayout; flat: Float32Array } {
-  const next = stackLayout(layout.run.architecture, keep.length);
-  return { layout: next, flat: packStack(next, keep.map((r) => runParameters(layout, flat, r))) };
-}
-
 /** One affine layer of every run: weight [R, fanIn, fanOut], bias [R, 1, fanOut] (broadcasts over rows). */
 export interface StackedLayer {
   weight: tf.Tensor3D;

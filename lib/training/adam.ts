@@ -85,19 +85,25 @@ export class StackedAdam {
 
   /** Copies of the parameters and both moments as stack vectors, and the step count (for checkpoints). */
   state(): { parameters: Float32Array; adam: AdamState } {
-    const read = (pick: (b: (typeof this.blocks)[number]) => ResourceVariable): Float32Array => {
-      const out = new Float32Array(this.layout.size);
-      for (const b of this.blocks) {
-        const value = pick(b).read();
-        try {
-          out.set(value.dataSync() as Float32Array, b.offset);
-        } finally {
-          value.dispose();
-        }
+    return { parameters: this.vector((b) => b.param), adam: { m: this.vector((b) => b.m), v: this.vector((b) => b.v), step: this.stepCount } };
+  }
+
+  /** A copy of the parameters alone, as a stack vector. */
+  parameterVector(): Float32Array {
+    return this.vector((b) => b.param);
+  }
+
+  private vector(pick: (b: (typeof this.blocks)[number]) => ResourceVariable): Float32Array {
+    const out = new Float32Array(this.layout.size);
+    for (const b of this.blocks) {
+      const value = pick(b).read();
+      try {
+        out.set(value.dataSync() as Float32Array, b.offset);
+      } finally {
+        value.dispose();
       }
-      return out;
-    };
-    return { parameters: read((b) => b.param), adam: { m: read((b) => b.m), v: read((b) => b.v), step: this.stepCount } };
+    }
+    return out;
   }
 
   dispose(): void {

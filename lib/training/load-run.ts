@@ -4,7 +4,7 @@ import { parameterLayout, type Architecture } from '../model/architecture';
 import { DeviceSplit } from '../data/device-split';
 import type { MnistSplit } from '../data/mnist';
 import type { ActiveUnits } from '../model/activity';
-import { disposeModel, modelFromParameters, type Model } from '../model/model';
+import { modelFromParameters, type Model } from '../model/model';
 import { packStack, stackLayout } from '../model/stack';
 import type { Checkpoint } from './checkpoint';
 import { boundLadder, type BoundEstimate, type StackWeights } from './evaluate';
@@ -15,11 +15,16 @@ import { assertTrainedRunDir, readRunCheckpoint, readRunConfig } from './run-dir
  * verified and checked to belong to that config (CheckpointError otherwise).
  */
 export function loadRun(dir: string): { config: RunConfig; model: Model; checkpoint: Checkpoint } {
-  assertTrainedRunDir(dir);
-  const config = readRunConfig(dir) as RunConfig;
-  const checkpoint = readRunCheckpoint(dir, config) as Checkpoint;
+  const { config, checkpoint } = readTrainedRun(dir);
   const model = modelFromParameters(parameterLayout(checkpoint.architecture), checkpoint.parameters);
   return { config, model, checkpoint };
+}
+
+/** A trained run's config and verified checkpoint, without building a model (the stacked passes take the parameters). */
+export function readTrainedRun(dir: string): { config: RunConfig; checkpoint: Checkpoint } {
+  assertTrainedRunDir(dir);
+  const config = readRunConfig(dir) as RunConfig;
+  return { config, checkpoint: readRunCheckpoint(dir, config) as Checkpoint };
 }
 
 /** The weights of runs of one architecture as a stack, for the evaluation passes (caller disposes `params`). */
@@ -35,8 +40,7 @@ export function stackWeights(architecture: Architecture, parameters: readonly Fl
  * final.json's NLL.
  */
 export function runBounds(dir: string, split: MnistSplit, ks: readonly number[], onProgress?: (done: number, total: number) => void): { bounds: BoundEstimate[]; activeUnits: ActiveUnits } {
-  const { config, model, checkpoint } = loadRun(dir);
-  disposeModel(model);
+  const { config, checkpoint } = readTrainedRun(dir);
   const device = new DeviceSplit(split);
   const weights = stackWeights(checkpoint.architecture, [checkpoint.parameters]);
   try {

@@ -6,7 +6,7 @@ import { takeFirst, type MnistData, type MnistSplit } from '../data/mnist';
 import { PIXELS } from '../data/shape';
 import { removeStaleTempFiles, writeFileAtomic } from '../io/atomic-file';
 import { fileWriteError, makeDirectory } from '../io/fs-errors';
-import type { Architecture } from '../model/architecture';
+import { parameterLayout, type Architecture } from '../model/architecture';
 import { stackedLossAndGradient, type FastValues } from '../model/fast-gradient';
 import { dataMeanOutputBias, initialParameters } from '../model/init';
 import { disposeModel, modelFromParameters } from '../model/model';
@@ -179,7 +179,7 @@ function openMember(run: StackRun, index: number, outputBias: Float32Array | und
   else if (checkpoint && checkpoint.epoch === config.epochs) member.result = { config, epochs: metrics, status: 'completed' };
   if (member.result) return member;
   const architecture: Architecture = { input: PIXELS, ...config.architecture };
-  const layout = stackLayout(architecture, 1).run;
+  const layout = parameterLayout(architecture);
   if (checkpoint) {
     member.parameters = checkpoint.parameters;
     member.adam = checkpoint.adam;
@@ -437,7 +437,7 @@ function writeEpoch(m: Member, epochMetrics: EpochMetrics): void {
 async function afterEpoch(m: Member, epochMetrics: EpochMetrics, test: MnistSplit, hooks: StackHooks): Promise<void> {
   m.summaries?.write(epochMetrics);
   if (isImageEpoch(m.epoch, m.config.evaluation.imagesEvery, m.config.epochs)) {
-    const model = modelFromParameters(stackLayout({ input: PIXELS, ...m.config.architecture }, 1).run, m.parameters);
+    const model = modelFromParameters(parameterLayout({ input: PIXELS, ...m.config.architecture }), m.parameters);
     try {
       await writeEpochImages(model, test, m.config.seed, m.epoch, m.runDir);
     } finally {
@@ -466,7 +466,7 @@ function decideWithReference(
   const [, batch, pixels] = x.shape;
   const [, rows, latent] = noise.shape;
   const k = rows / batch;
-  const flat = stack.optimizer.state().parameters;
+  const flat = stack.optimizer.parameterVector();
   const grad = new Float32Array(layout.size);
   layout.blocks.forEach((b, i) => grad.set(gradient[i].dataSync() as Float32Array, b.offset));
   const xs = x.dataSync() as Float32Array;

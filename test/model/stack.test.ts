@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-node';
 import { MODEL_NAMES } from '../../lib/config/run-config';
 import { ALIGN_FLOATS, STUDY_ARCHITECTURE, type Architecture } from '../../lib/model/architecture';
 import { stackedLossAndGradient } from '../../lib/model/fast-gradient';
-import { packStack, runParameters, selectRuns, stackLayout } from '../../lib/model/stack';
+import { packStack, runParameters, stackLayout } from '../../lib/model/stack';
 import { runGradient, runVector, stackBlocks, testStream } from './fixtures';
 
 const TINY: Architecture = { input: 9, hidden: [7, 5], latent: 3 };
@@ -34,11 +34,6 @@ test('packStack and runParameters round-trip every run; the vector is block-majo
     }
   }
   assert.ok(flat.subarray(layout.size - layout.padding).every((v) => v === 0), 'padding is zero');
-  // selectRuns keeps the chosen runs, in the new order.
-  const picked = selectRuns(layout, flat, [2, 0]);
-  assert.equal(picked.layout.runs, 2);
-  assert.ok(bits(runParameters(picked.layout, picked.flat, 0)).equals(bits(perRun[2])));
-  assert.ok(bits(runParameters(picked.layout, picked.flat, 1)).equals(bits(perRun[0])));
   // Wrong sizes are refused.
   assert.throws(() => packStack(layout, perRun.slice(1)), RangeError);
   assert.throws(() => runParameters(layout, flat, 3), RangeError);

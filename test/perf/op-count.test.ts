@@ -1,24 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-node';
-import { matMul2d, rawOps } from '../../lib/model/raw-ops';
+import { batchMatMul, rawOps } from '../../lib/model/raw-ops';
 import { countTensorFlowOps } from '../../lib/perf/op-count';
 
 test('countTensorFlowOps sees tfjs kernels and raw ops alike, times each kind, and restores the backend', () => {
   const backend = tf.backend() as unknown as { executeSingleOutput: unknown; executeMultipleOutputs: unknown };
   const [single, multiple] = [backend.executeSingleOutput, backend.executeMultipleOutputs];
-  const a = tf.ones([4, 3]) as tf.Tensor2D;
-  const b = tf.ones([3, 2]) as tf.Tensor2D;
+  const a = tf.ones([1, 4, 3]) as tf.Tensor3D;
+  const b = tf.ones([1, 3, 2]) as tf.Tensor3D;
   const tally = countTensorFlowOps(() => {
     tf.tidy(() => {
-      const c = matMul2d(a, b); // raw MatMul
-      rawOps.split(rawOps.add(c, c), [1, 1], 1); // raw AddV2, SplitV (two outputs, one op)
+      const c = batchMatMul(a, b); // raw BatchMatMulV2
+      rawOps.split(rawOps.add(c, c), [1, 1], 2); // raw AddV2, SplitV (two outputs, one op)
       tf.exp(c); // a tfjs kernel
     });
   });
   assert.equal(tally.ops, 4);
-  assert.deepEqual([...tally.byName.entries()].sort(), [['AddV2', 1], ['Exp', 1], ['MatMul', 1], ['SplitV', 1]]);
-  assert.deepEqual([...tally.msByName.keys()].sort(), ['AddV2', 'Exp', 'MatMul', 'SplitV']);
+  assert.deepEqual([...tally.byName.entries()].sort(), [['AddV2', 1], ['BatchMatMulV2', 1], ['Exp', 1], ['SplitV', 1]]);
+  assert.deepEqual([...tally.msByName.keys()].sort(), ['AddV2', 'BatchMatMulV2', 'Exp', 'SplitV']);
   assert.ok(tally.msInOps > 0);
   assert.ok(Math.abs([...tally.msByName.values()].reduce((x, y) => x + y, 0) - tally.msInOps) < 1e-9);
   assert.equal(backend.executeSingleOutput, single);
