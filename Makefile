@@ -1,7 +1,10 @@
 # iwae-lab: the two commands a newcomer needs are `make run` and `make test`; both set up first.
 SHELL := /bin/bash
-PROFILE ?= $(or $(IWAE_PROFILE),quick)
-RESULTS ?= data/runs
+PROFILE ?= $(or $(IWAE_PROFILE),paper)
+# Where the profile's runs are: paper reads the results shipped in data/results/paper/, the others train
+# into data/runs/ (RESULTS=DIR overrides both).
+DEFAULT_RESULTS := $(if $(filter paper,$(PROFILE)),data/results/paper,data/runs)
+RESULTS ?= $(or $(IWAE_RESULTS_DIR),$(DEFAULT_RESULTS))
 VENV := .venv/bin
 LAB_PORT ?= 8888
 TB_PORT ?= 6006
@@ -11,10 +14,11 @@ TB_PORT ?= 6006
 setup:
 	@bash scripts/setup.sh
 
-## Main job: execute every notebook headless on $(PROFILE): executed copies in notebooks/executed/$(PROFILE)/,
+## Main job: execute every notebook headless on $(PROFILE) (default paper: the shipped results, nothing
+## trained; IWAE_PROFILE=quick trains its grid first): executed copies in notebooks/executed/$(PROFILE)/,
 ## figures in figures/$(PROFILE)/ (both git-ignored; the tracked notebooks are not written).
 run: setup
-	@IWAE_PROFILE=$(PROFILE) bash scripts/run-notebooks.sh
+	@IWAE_PROFILE=$(PROFILE) IWAE_RESULTS_DIR=$(RESULTS) bash scripts/run-notebooks.sh
 
 ## Type check + unit tests + notebook smoke tests (Node's test runner).
 test: setup
@@ -46,13 +50,14 @@ lab: setup
 	  --LabApp.default_url=/lab/tree/notebooks --port=$(LAB_PORT) \
 	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
-## TensorBoard over every run's event files: `make tensorboard TB_PORT=6007 RESULTS=data/runs`.
+## TensorBoard over every run's event files (default: the profile's, e.g. the shipped paper runs):
+## `make tensorboard TB_PORT=6007 RESULTS=data/runs`.
 tensorboard: setup
 	@mkdir -p $(RESULTS) && $(VENV)/tensorboard --logdir $(RESULTS) --port $(TB_PORT)
 
-## Remove produced results and figures (keeps node_modules, .venv and the TF wheel cache).
+## Remove produced results and figures (keeps the shipped data/results/, node_modules, .venv and the TF wheel cache).
 clean:
-	rm -rf $(RESULTS) data/tmp figures/*.pdf figures/*.png figures/smoke figures/quick figures/paper notebooks/executed notebooks/*.nbconvert.ipynb
+	rm -rf data/runs data/tmp figures/*.pdf figures/*.png figures/smoke figures/quick figures/paper notebooks/executed notebooks/*.nbconvert.ipynb
 
 ## Also remove everything setup installed.
 distclean: clean

@@ -70,7 +70,7 @@ def main():
     nb = nbformat.read(args.notebook, as_version=4)
     if params:
         inject_parameters(nb, params)
-    profile = params.get("profile") or os.environ.get("IWAE_PROFILE") or "quick"
+    profile = params.get("profile") or os.environ.get("IWAE_PROFILE") or "paper"
     out_dir = args.out or os.path.join(ROOT, "notebooks", "executed", str(profile))
     out = os.path.join(out_dir, os.path.basename(args.notebook))
     client = NotebookClient(nb, timeout=None if args.timeout < 0 else args.timeout, kernel_name="iwae-lab",

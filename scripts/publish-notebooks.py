@@ -1,5 +1,5 @@
 """Writes the notebooks a visitor sees on a code host: notebooks/published/<name>.ipynb, static copies
-of the executed notebooks of one profile (default quick), meant to be committed.
+of the executed notebooks of one profile (default paper), meant to be committed.
 
 Usage: .venv/bin/python scripts/publish-notebooks.py [PROFILE]   (after `make run PROFILE=...`)
 
@@ -33,7 +33,7 @@ def static_output(output):
 
 
 def main():
-    profile = sys.argv[1] if len(sys.argv) > 1 else "quick"
+    profile = sys.argv[1] if len(sys.argv) > 1 else "paper"
     source = os.path.join(ROOT, "notebooks", "executed", profile)
     names = sorted(n for n in os.listdir(source) if n.endswith(".ipynb")) if os.path.isdir(source) else []
     if not names:

@@ -16,7 +16,8 @@ export interface RunRow {
   testStudyLoss: number;
   testRecon: number;
   testKL: number;
-  /** Final evaluation: NLL estimate -L_finalK (nats) and its k. */
+  /** Final evaluation: -L_k at the training k, and the NLL estimate -L_finalK (nats) and its k, on the same images. */
+  finalBound: number;
   nll: number;
   finalK: number;
   /** A_u of every unit on the training set at the last epoch. */
@@ -43,6 +44,7 @@ export function runRows(records: readonly RunRecord[]): RunRow[] {
       testStudyLoss: last.testStudyLoss,
       testRecon: last.testRecon,
       testKL: last.testKL,
+      finalBound: r.final.negativeBounds.find((b) => b.k === r.config!.k)?.value ?? NaN,
       nll: r.final.nll,
       finalK: r.final.finalK,
       activityTrain: last.activityTrain,

@@ -2,7 +2,7 @@ import * as dfd from 'danfojs-node';
 import type { RunRow } from './run-table';
 
 /** The per-configuration metrics summarized across seeds. */
-export const SUMMARY_METRICS = ['activeUnitsTrain', 'activeUnitsTest', 'testLoss', 'nll', 'testKL'] as const;
+export const SUMMARY_METRICS = ['activeUnitsTrain', 'activeUnitsTest', 'testLoss', 'testStudyLoss', 'finalBound', 'nll', 'testKL'] as const;
 export type SummaryMetric = (typeof SUMMARY_METRICS)[number];
 
 /** Column headers for the summary in notebooks (the CSV keeps the camelCase keys). */
@@ -10,6 +10,8 @@ export const SUMMARY_LABELS: Record<string, string> = {
   activeUnitsTrain: 'active units (train)',
   activeUnitsTest: 'active units (test)',
   testLoss: 'test loss',
+  testStudyLoss: 'test loss (study)',
+  finalBound: '−L_k',
   nll: 'NLL',
   testKL: 'KL (test)',
 };
@@ -36,6 +38,8 @@ export function runFrame(rows: readonly RunRow[]): dfd.DataFrame {
       activeUnitsTrain: r.activeUnitsTrain,
       activeUnitsTest: r.activeUnitsTest,
       testLoss: r.testLoss,
+      testStudyLoss: r.testStudyLoss,
+      finalBound: r.finalBound,
       nll: r.nll,
       testKL: r.testKL,
     })),

@@ -11,6 +11,7 @@ import type { EpochMetrics } from '../training/metrics';
 import { evaluateFinal } from './final-evaluation';
 import { fileSha256, inspectRun, readFinalRecord, runFile, writeFinalRecord, writeRunOutcome, type FinalRecord, type RunOutcome } from './run-dir';
 import { runId } from './run-id';
+import { ensureRunWeights } from './run-weights';
 
 export type { FinalRecord } from './run-dir';
 
@@ -34,8 +35,8 @@ export type ExecuteResult = { id: string; outcome: RunOutcome } | { id: string; 
  * run without a valid final.json (all of them as one stack; final.json is written atomically and tied
  * to the checkpoint's digest, so a kill during the evaluation redoes only the evaluation), then each
  * status.json. A recorded outcome whose files no longer match it (inspectRun) is repaired the same way,
- * from the checkpoint. One run's error (a damaged file) leaves the others going. The caller holds every
- * run's lock.
+ * from the checkpoint. Last, every completed run gets its float16 weights (run-weights.ts). One run's
+ * error (a damaged file) leaves the others going. The caller holds every run's lock.
  */
 export async function executeStack(configs: readonly RunConfig[], runDirs: readonly string[], data: MnistData, hooks: ExecuteHooks = {}, options: ExecuteOptions = {}): Promise<ExecuteResult[]> {
   const results: ExecuteResult[] = new Array(configs.length);
@@ -94,6 +95,16 @@ export async function executeStack(configs: readonly RunConfig[], runDirs: reado
       for (const p of weights.params) p.dispose();
     }
   }
+  // Last, and for runs completed earlier too: the float16 copy of the final weights that ships with results.
+  results.forEach((result, i) => {
+    if (!('outcome' in result) || result.outcome.status !== 'completed') return;
+    try {
+      ensureRunWeights(runDirs[i], configs[i], result.id);
+    } catch (err) {
+      if (!(err instanceof DamagedFileError)) throw err;
+      results[i] = { id: result.id, error: err };
+    }
+  });
   return results;
 }
 

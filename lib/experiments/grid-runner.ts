@@ -6,6 +6,8 @@ import { loadMnist } from '../data/mnist';
 import { assertDirectoryOrAbsent, assertWritableDirectory } from '../io/fs-errors';
 import { clearLockOfDeadProcess, isLockStale, readLock, type LockOwner } from './lock';
 import { inspectRun, runDirPath, runFile, type RunFailure, type RunOutcome } from './run-dir';
+import { ensureRunWeights } from './run-weights';
+import { DamagedFileError } from '../io/sealed-json';
 import type { FromWorker, RunErrorKind, ToWorker, WorkerSetup } from './worker-protocol';
 
 export interface GridRunSpec {
@@ -127,6 +129,10 @@ class GridScheduler {
       if (inspection.problem) this.emit({ type: 'damaged', id: run.id, problem: inspection.problem, repairable: inspection.repairable });
       if (inspection.problem || this.needsWork(inspection.outcome)) this.pending.push(run.id);
       else this.resolved.add(run.id);
+      // Runs completed by an older iwae-lab get the float16 weights it did not write (cheap, no training).
+      if (!inspection.problem && inspection.outcome?.status === 'completed' && inspection.config) {
+        this.writeWeightsOf(run.id, inspection.config);
+      }
     }
     // Once, here: a read-only results directory is one clear error, not every worker failing.
     if (this.pending.length > 0) assertWritableDirectory(this.options.resultsDir);
@@ -143,6 +149,16 @@ class GridScheduler {
       this.options.signal?.addEventListener('abort', () => this.stop(String(this.options.signal?.reason ?? 'aborted')), { once: true });
       for (let i = 0; i < workers; i++) this.spawnWorker();
     });
+  }
+
+  private writeWeightsOf(id: string, config: RunConfig): void {
+    try {
+      ensureRunWeights(runDirPath(this.options.resultsDir, id), config, id);
+    } catch (err) {
+      // Never fatal: the run's outcome stands without them (a read-only copy of results, a damaged checkpoint).
+      if (!(err instanceof DamagedFileError) && !(err as NodeJS.ErrnoException).code) throw err;
+      this.emit({ type: 'damaged', id, problem: `float16 weights not written: ${(err as Error).message}`, repairable: false });
+    }
   }
 
   /** A run needs work unless it has an outcome; a failure counts only if not being retried. */

@@ -29,6 +29,11 @@ export interface Profile {
   experiments: { 1: readonly GridAxes[]; 2: readonly GridAxes[] };
   /** Runs beyond the study's tables (`--extras`): PyTorch's truncated normal init, VAE with sampled KL. */
   extras: readonly GridAxes[];
+  /**
+   * Where the repository ships this profile's finished runs (relative to its root), when it does: the
+   * notebooks then read them there and train nothing unless asked (the paper grid takes ~14 h here).
+   */
+  shippedResults?: string;
 }
 
 export const STUDY_INITS: readonly InitName[] = ['xavier-uniform', 'xavier-normal', 'he-uniform', 'he-normal'];
@@ -90,6 +95,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     },
     experiments: { 1: [PAPER_AXES], 2: [PAPER_AXES] },
     extras: extrasFor(STUDY_SEEDS, STUDY_INITS),
+    shippedResults: 'data/results/paper',
   },
 };
 

@@ -24,6 +24,8 @@ export const RUN_FILES = {
   attempts: 'attempts.jsonl',
   final: 'final.json',
   status: 'status.json',
+  /** A completed run's final weights in float16, for display (lib/experiments/run-weights.ts); not part of its outcome. */
+  weights: 'weights-f16.bin',
 } as const;
 
 export function runDirPath(resultsDir: string, id: string): string {

@@ -1,6 +1,9 @@
+import { relative } from 'node:path';
 import { runProfileGrid, type ProfileGridOptions } from '../experiments/profile-grid';
 import type { GridSummary } from '../experiments/grid-runner';
-import type { RunRecord } from '../experiments/results';
+import { coverageSentence, gridCoverage, type GridCoverage } from '../experiments/grid-coverage';
+import { gridRuns } from '../experiments/grids';
+import { leftOutWarning, readResults, type RunRecord } from '../experiments/results';
 import { claimInterrupts, HandledInterrupt } from './interrupt';
 import { kernelDisplayWriter } from './kernel';
 import { GridProgressDisplay } from './progress';
@@ -59,4 +62,34 @@ export async function runNotebookGrid(options: Omit<ProfileGridOptions, 'log' | 
   }
   if (failure !== undefined) throw failure;
   return result!;
+}
+
+/**
+ * The grid of notebooks 03-05: with `trainMissing`, runNotebookGrid (trains what is missing, live
+ * progress); without, the runs that have finished in `resultsDir` (the shipped paper results), and a
+ * paragraph saying what is still missing and how to train it. Nothing blocks for hours unless asked.
+ */
+export async function notebookGrid(
+  options: Omit<ProfileGridOptions, 'log' | 'onEvent' | 'signal'> & { trainMissing: boolean },
+): Promise<{ records: RunRecord[]; coverage: GridCoverage }> {
+  const { trainMissing, ...gridOptions } = options;
+  const runs = gridRuns(options.profile, { experiment: options.experiment, extras: options.extras });
+  let records: RunRecord[];
+  if (trainMissing) {
+    records = (await runNotebookGrid(gridOptions)).records;
+  } else {
+    records = readResults(options.resultsDir, { ids: runs.map((r) => r.id) });
+    for (const record of records) {
+      const warning = leftOutWarning(record);
+      if (warning) console.log(warning);
+    }
+  }
+  const coverage = gridCoverage(runs, records);
+  const where = relative(process.cwd(), options.resultsDir) || '.';
+  const experiment = options.experiment && options.experiment !== 'all' ? ` --experiment ${options.experiment}` : '';
+  const command =
+    `set \`trainMissing = true\` in the parameters cell, or from a terminal ` +
+    `\`node bin/iwae.js grid --profile ${options.profile.name}${experiment}${options.extras ? ' --extras' : ''} --results ${where}\``;
+  console.log(coverageSentence(coverage, options.profile.name, command));
+  return { records, coverage };
 }

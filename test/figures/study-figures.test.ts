@@ -22,7 +22,7 @@ function row(model: string, init: string, seed: number, nll: number, active = 50
     model, k: 1, init, seed, epochs: 4,
     activeUnitsTrain: active, activeUnitsTest: active,
     trainLoss: nll + 2, testLoss: nll + 1, testStudyLoss: nll, testRecon: nll - 20, testKL: 20,
-    nll, finalK: 500, activityTrain,
+    finalBound: nll + 0.5, nll, finalK: 500, activityTrain,
   };
 }
 

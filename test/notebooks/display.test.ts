@@ -93,3 +93,19 @@ test('notebook parameters: validated once, figures per profile, a bad profile is
     (err: Error) => /^bad notebook parameters: profile: /.test(err.message) && !err.message.includes('\n'),
   );
 });
+
+test('notebook defaults: paper reads the shipped results and trains nothing; the other profiles train into data/runs', () => {
+  const paper = notebookSettings({ profile: 'paper', resultsDir: null, trainMissing: null, seed: 0 }, {}, '/repo');
+  assert.deepEqual(
+    { results: paper.resultsDir, train: paper.trainMissing, own: paper.ownRunsDir },
+    { results: '/repo/data/results/paper', train: false, own: '/repo/data/runs' },
+    "notebook 02's own run never goes into the shipped results",
+  );
+  const training = notebookSettings({ profile: 'paper', resultsDir: null, trainMissing: true, seed: 0 }, {}, '/repo');
+  assert.deepEqual({ train: training.trainMissing, own: training.ownRunsDir }, { train: true, own: '/repo/data/runs' });
+  const elsewhere = notebookSettings({ profile: 'paper', resultsDir: '/cluster/paper', trainMissing: null, seed: 0 }, {}, '/repo');
+  assert.deepEqual({ train: elsewhere.trainMissing, own: elsewhere.ownRunsDir }, { train: false, own: '/cluster/paper' });
+  const quick = notebookSettings({ profile: 'quick', resultsDir: null, trainMissing: null, seed: 0 }, {}, '/repo');
+  assert.deepEqual({ results: quick.resultsDir, train: quick.trainMissing, own: quick.ownRunsDir }, { results: '/repo/data/runs', train: true, own: '/repo/data/runs' });
+  assert.throws(() => notebookSettings({ profile: 'smoke', trainMissing: 'yes' as unknown as boolean, seed: 0 }, {}), (e: Error) => /^bad notebook parameters: trainMissing: /.test(e.message));
+});

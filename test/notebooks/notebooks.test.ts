@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RUN_ID_PATTERN } from '../../lib/experiments/run-id';
-import { existsSync, readdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { executeNotebook, notebookPaths, outputsOf, type ExecutedNotebook, type NotebookOutput } from '../helpers/notebooks';
@@ -104,6 +104,31 @@ test('03_experiment1: HTML tables with merged mean ± SE, plain text beside them
   const progress = displays(nb, 'text/html').filter((o) => text(o.data!['text/html']).includes('iwae-progress'));
   assert.equal(progress.length, 1, 'one progress display, updated in place');
   assert.match(text(progress[0].data!['text/plain']), /smoke grid \|█+\| 8\/8 runs/);
+});
+
+test('05_analysis on shipped results (no checkpoints, one run missing): trains nothing, says what is missing, samples from the float16 weights', () => {
+  executedNotebook('05_analysis.ipynb');
+  // What a clone holds: the tracked result files only (see .gitignore), and one run not trained yet.
+  const shipped = join(scratch, 'shipped');
+  const kept = new Set(['config.json', 'metrics.jsonl', 'final.json', 'status.json', 'failure.json', 'tensorboard', 'weights-f16.bin']);
+  cpSync(parameters.resultsDir, shipped, { recursive: true });
+  rmSync(join(shipped, 'notebook-02-brief'), { recursive: true, force: true });
+  for (const id of readdirSync(shipped)) {
+    for (const file of readdirSync(join(shipped, id))) if (!kept.has(file)) rmSync(join(shipped, id, file), { recursive: true });
+  }
+  const missing = readdirSync(shipped).find((id) => id.startsWith('vae-k5-he-normal-s630-'));
+  assert.ok(missing);
+  rmSync(join(shipped, missing), { recursive: true });
+  assert.ok(readdirSync(shipped).every((id) => !existsSync(join(shipped, id, 'checkpoint.bin'))));
+
+  const nb = executeNotebook(join(REPO_ROOT, 'notebooks', '05_analysis.ipynb'), join(scratch, 'out-shipped'), env, { ...parameters, resultsDir: shipped, trainMissing: 'false' });
+  assert.deepEqual(outputsOf(nb).filter((o) => o.output_type === 'error').map((o) => o.evalue), []);
+  const printed = outputsOf(nb).map((o) => text(o.text)).join('');
+  assert.match(printed, /17 of 18 runs of the smoke grid have finished \(\d+ completed, \d+ diverged\); 1 is missing, in 1 setting: vae k=5 he-normal \(1\)/);
+  assert.match(printed, /set `trainMissing = true` in the parameters cell/);
+  assert.equal(existsSync(join(shipped, missing)), false, 'nothing was trained');
+  const figures = displays(nb, PLOTLY_MIME).map((o) => JSON.stringify(o.data![PLOTLY_MIME]));
+  assert.ok(figures.some((f) => f.includes('Test digits (top) and their reconstructions') && f.includes('(float16 weights)')), 'the samples come from the shipped float16 weights');
 });
 
 test('an error thrown inside lib code called from a cell points at the .ts source line, not at invisible .js', () => {

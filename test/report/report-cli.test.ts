@@ -20,6 +20,7 @@ test('iwae report turns a smoke grid into CSV tables, vector PDFs (and PNGs) wit
   const figures = join(root, 'figures');
   const report = runCli(['report', '--results', results, '--figures', figures, '--profile', 'smoke', '--png'], {}, 300_000);
   assert.equal(report.code, 0, report.stderr);
+  assert.match(report.stderr, /^report: 18 of 18 runs of the smoke grid have finished \(\d+ completed, \d+ diverged\): the grid is complete\.$/m);
   assert.match(report.stdout, /^claim 1 \[(supported|contradicted|not shown)\]: /m);
   assert.match(report.stdout, /^claim 3 \[(supported|contradicted|not shown)\]: /m);
   assert.match(report.stdout, /^k=1 ablation: nll: VAE [\d.]+, VAE with sampled KL [\d.]+, IWAE k=1 [\d.]+/m);

@@ -10,7 +10,7 @@ import { emptyShardWarning, parseShard, selectShard, type Shard } from '../../ex
 import { describeFileSystemError } from '../../io/fs-errors';
 import { UserError } from '../errors';
 import { integerAtLeast, oneOf } from '../parse';
-import { chosenMnistDir, DEFAULT_MNIST_CACHE, DEFAULT_RESULTS_DIR } from '../paths';
+import { chosenMnistDir, DEFAULT_MNIST_CACHE, defaultResultsDir } from '../paths';
 
 /**
  * Exit code when every run has an outcome but some are recorded failures (NaN/Inf): a result, which
@@ -49,7 +49,7 @@ export function registerGridCommand(program: Command): void {
     .option('--workers <n>', 'worker processes (default: number of cores)', integerAtLeast(1))
     .option('--stack-size <n>', `most runs trained together as one batched model (default ${DEFAULT_STACK_SIZE}; runs of one model, k and settings)`, integerAtLeast(1))
     .option('--shard <i/n>', 'run only the i-th of n parts of the grid (cluster job arrays; 1-based)', shardArgument)
-    .option('--results <dir>', 'results root (default: <repo>/data/runs)')
+    .option('--results <dir>', "results root (default: the profile's shipped results, <repo>/data/results/paper for paper, else <repo>/data/runs)")
     .option('--retry-failed', 'run again the runs recorded as failed (NaN/Inf)')
     .option('--restart-bad-checkpoint', 'train runs whose checkpoint is damaged, of another run or of an older version again from scratch (default: report them and leave them)')
     .option('--extras', 'add the truncated-normal init and sampled-KL VAE runs')
@@ -72,7 +72,7 @@ export function registerGridCommand(program: Command): void {
         for (const run of runs) process.stdout.write(`${run.id}\n`);
         return;
       }
-      const resultsDir = resolve(flags.results ?? DEFAULT_RESULTS_DIR);
+      const resultsDir = resolve(flags.results ?? defaultResultsDir(profile));
       const title = flags.shard ? `${profile.name} shard ${flags.shard.index}/${flags.shard.count}` : profile.name;
       const reporter = createGridReporter(process.stderr, title, { resultsDir });
       // Ctrl-C / SIGTERM: stop claiming runs and stop the workers; finished epochs are checkpointed.

@@ -9,7 +9,8 @@ import { compareEpochs, VERIFY_TOLERANCE, type MetricDifference } from '../../ex
 import { UsageError, UserError } from '../errors';
 import { loadMnistForCli } from '../mnist';
 import { integerAtLeast } from '../parse';
-import { REPO_ROOT } from '../paths';
+import { defaultResultsDir } from '../paths';
+import { PROFILES } from '../../experiments/profiles';
 import { ProgressReporter } from '../progress';
 
 interface VerifyFlags {
@@ -22,7 +23,7 @@ interface VerifyFlags {
 }
 
 /** Where the study's shipped results live (issue "Paper-scale results shipped"). */
-export const SHIPPED_RESULTS = join(REPO_ROOT, 'data', 'results', 'paper');
+export const SHIPPED_RESULTS = defaultResultsDir(PROFILES.paper);
 
 export function registerVerifyCommand(program: Command): void {
   program

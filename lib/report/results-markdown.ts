@@ -1,0 +1,121 @@
+import type { GridCoverage } from '../experiments/grid-coverage';
+import type { GridRun } from '../experiments/grids';
+import { modelLabel } from '../analysis/run-table';
+import type { SummaryMetric } from '../analysis/summaries';
+import type { RunRecord } from '../experiments/results';
+import type { StudyAnalysis } from './study-report';
+
+const COLUMNS: Array<{ metric: SummaryMetric; label: string; digits: number }> = [
+  { metric: 'activeUnitsTrain', label: 'active units (train)', digits: 1 },
+  { metric: 'activeUnitsTest', label: 'active units (test)', digits: 1 },
+  { metric: 'testStudyLoss', label: 'test loss, as the study reported it', digits: 2 },
+  { metric: 'finalBound', label: '−L_k (training k)', digits: 2 },
+  { metric: 'nll', label: 'NLL, −L_{finalK}', digits: 2 },
+];
+
+const STUDY_MODELS = new Set(['vae', 'iwae']);
+
+/**
+ * The paper-scale results as Markdown, computed from a results directory: what the README's Results
+ * section shows (scripts/readme-results.ts writes it there, and the tests check the README still says
+ * exactly this). Every study setting has a row, finished or not, so a partly trained grid reads as such.
+ */
+export function resultsMarkdown(analysis: StudyAnalysis, coverage: GridCoverage, runs: readonly GridRun[], records: readonly RunRecord[]): string {
+  const lines: string[] = [];
+  const failed = coverage.failed;
+  lines.push(
+    `${coverage.completed + failed} of ${coverage.total} runs have finished (${coverage.completed} completed, ${failed} diverged); ` +
+      (coverage.missing === 0 ? 'the grid is complete.' : `${coverage.missing} are still to be trained.`),
+  );
+  lines.push('');
+  const finalK = runs[0]?.config.evaluation.finalK ?? NaN;
+  lines.push(`| model | k | init | seeds | ${COLUMNS.map((c) => c.label.replace('{finalK}', String(finalK))).join(' | ')} |`);
+  lines.push(`| --- | --- | --- | --- | ${COLUMNS.map(() => '---').join(' | ')} |`);
+  const settings = coverage.settings.filter((s) => STUDY_MODELS.has(s.model) && s.init !== 'truncated-normal');
+  const order = (m: string) => (m === 'vae' ? 0 : 1);
+  settings.sort((a, b) => a.k - b.k || order(a.model) - order(b.model) || a.init.localeCompare(b.init));
+  for (const s of settings) {
+    const row = analysis.summary.find((r) => r.model === s.model && r.k === s.k && r.init === s.init);
+    const name = modelLabel(s.model, s.k).split(' ')[0];
+    const cells = row
+      ? COLUMNS.map((c) => formatMeanSE(row.mean[c.metric], row.se[c.metric], c.digits))
+      : COLUMNS.map((_, i) => (i > 0 ? '' : s.failed === s.runs ? 'diverged' : 'not trained yet'));
+    lines.push(`| ${name} | ${s.k} | ${s.init} | ${row ? row.seeds : 0} of ${s.runs} | ${cells.join(' | ')} |`);
+  }
+  lines.push('');
+  lines.push('Mean ± standard error over the finished seeds (of 135, 630, 924, 10, 32).');
+  lines.push('');
+  lines.push(
+    'The claims, with the verdicts the analysis computes from these runs (`lib/analysis/claims.ts`)' +
+      (coverage.missing > 0 ? '; until the grid is complete each rests only on the settings finished so far:' : ':'),
+  );
+  lines.push('');
+  for (const c of analysis.claims) lines.push(`${c.id}. *${c.claim}* **${capitalize(c.verdict)}.** ${c.sentence}`);
+  lines.push('');
+  lines.push(`The k = 1 ablation (VAE with a sampled KL): ${analysis.ablation.sentence}`);
+  const extras = coverage.settings.filter((s) => !STUDY_MODELS.has(s.model) || s.init === 'truncated-normal');
+  const extrasDone = extras.reduce((a, s) => a + s.completed + s.failed, 0);
+  const extrasRuns = extras.reduce((a, s) => a + s.runs, 0);
+  const truncated = runs.filter((r) => r.config.init === 'truncated-normal').length;
+  const truncatedFailed = coverage.settings.filter((s) => s.init === 'truncated-normal').reduce((a, s) => a + s.failed, 0);
+  lines.push(`Extras: ${extrasDone} of ${extrasRuns} finished; ${truncatedFailed} of the ${truncated} truncated-normal runs diverged so far (NaN/Inf, recorded as failed with the step and term).`);
+  const timing = stackTimes(records);
+  if (timing.length > 0) {
+    const total = timing.reduce((a, t) => a + t.trainingHours + t.evaluationMinutes / 60, 0);
+    lines.push('');
+    lines.push(
+      `Compute, from the runs' own records (each setting's 5 seeds trained as one stack, two stacks at a time on the machine's 2 cores; ` +
+        `per-epoch wall seconds summed, then the final evaluation): ` +
+        timing.map((t) => `${t.setting} ${t.trainingHours.toFixed(1)} h + ${Math.round(t.evaluationMinutes)} min`).join(', ') +
+        `; ${total.toFixed(1)} stack-hours so far.`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Wall time of each finished stack (a setting whose seeds all completed: they share epochs and evaluation). */
+function stackTimes(records: readonly RunRecord[]): Array<{ setting: string; trainingHours: number; evaluationMinutes: number }> {
+  const bySetting = new Map<string, RunRecord[]>();
+  for (const r of records) {
+    if (r.status !== 'completed' || !r.config || !r.final) continue;
+    const key = `${modelLabel(r.config.model, r.config.k)} ${r.config.init}`;
+    bySetting.set(key, [...(bySetting.get(key) ?? []), r]);
+  }
+  return [...bySetting.entries()].map(([setting, rs]) => ({
+    setting,
+    trainingHours: Math.max(...rs.map((r) => r.epochs.reduce((a, e) => a + e.seconds, 0))) / 3600,
+    evaluationMinutes: Math.max(...rs.map((r) => r.final!.evaluationSeconds)) / 60,
+  }));
+}
+
+function formatMeanSE(mean: number, se: number, digits: number): string {
+  if (!Number.isFinite(mean)) return '—';
+  return Number.isFinite(se) ? `${mean.toFixed(digits)} ± ${se.toFixed(digits)}` : mean.toFixed(digits);
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** The README's markers around the generated results of a profile. */
+export function blockMarkers(profile: string): { begin: string; end: string } {
+  return { begin: `<!-- results:${profile}:begin (generated by iwae report --readme; do not edit by hand) -->`, end: `<!-- results:${profile}:end -->` };
+}
+
+/** The text between a profile's markers, or null when the file has none. */
+export function markedBlock(text: string, profile: string): string | null {
+  const { begin, end } = blockMarkers(profile);
+  const from = text.indexOf(begin);
+  const to = text.indexOf(end);
+  if (from < 0 || to < from) return null;
+  return text.slice(from + begin.length + 1, to);
+}
+
+/** `text` with the block between the profile's markers replaced by `content`; an Error if the markers are absent. */
+export function replaceMarkedBlock(text: string, profile: string, content: string): string {
+  const { begin, end } = blockMarkers(profile);
+  const from = text.indexOf(begin);
+  const to = text.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`no "${begin}" ... "${end}" block to replace`);
+  return `${text.slice(0, from + begin.length)}\n${content}${text.slice(to)}`;
+}
