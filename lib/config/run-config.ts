@@ -2,8 +2,15 @@ import { z } from 'zod';
 import { PIXELS } from '../data/shape';
 import { canonicalJson } from '../io/digest';
 
-/** Objectives: the study's VAE (closed-form KL), IWAE, and the VAE with a one-sample KL estimate (k=1 ablation). */
-export const MODEL_NAMES = ['vae', 'iwae', 'vae-sampled-kl'] as const;
+/**
+ * Objectives: the study's VAE (closed-form KL), IWAE, and the VAE with a one-sample KL estimate (k=1
+ * ablation); then gradient estimators of those objectives (lib/model/objectives.ts MODEL_ESTIMATORS): each
+ * reports its base objective's value and trains with another encoder gradient: 'iwae-stl' and 'vae-stl'
+ * (IWAE's L_k and the sampled-KL ELBO, "sticking the landing", Roeder et al. 2017) and 'iwae-dreg' (L_k,
+ * doubly reparameterized, Tucker et al. 2019). Every k >= 1 is valid: at k = 1 all three are the same
+ * estimator (one weight, w~ = w~^2 = 1).
+ */
+export const MODEL_NAMES = ['vae', 'iwae', 'vae-sampled-kl', 'iwae-stl', 'iwae-dreg', 'vae-stl'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 /** Weight initializations (biases are zero). The study's four plus PyTorch's truncated normal. */

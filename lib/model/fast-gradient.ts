@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-node';
 import type { ModelName } from '../config/run-config';
+import { MODEL_ESTIMATORS } from './objectives';
 import { batchMatMul, filledConstant, rawOps as op, tanhGrad } from './raw-ops';
 import type { Architecture } from './architecture';
 import type { StackedLayer, StackLayout } from './stack';
@@ -20,6 +21,8 @@ import type { StackedLayer, StackLayout } from './stack';
  *   per-sample weights of the backward pass (IWAE: the normalized importance weights) are computed per
  *   run, and go back as one [R, rows, 1] tensor: log-sum-exp, softmax and the closed-form KL cost no
  *   kernels;
+ * - the gradient estimators (MODEL_ESTIMATORS in objectives.ts) differ only in the encoder's share of the
+ *   prior/posterior term and, for DReG, in one per-sample factor on d loss / d z (`stackedLossAndGradient`);
  * - ops are called straight on tfjs-node's backend (lib/model/raw-ops.ts).
  */
 
@@ -70,6 +73,9 @@ interface StackForward {
   correct: tf.Tensor3D;
   z: tf.Tensor3D;
   spread: tf.Tensor3D;
+  /** The (padded) noise eps and exp(logVariance / 2) of every sample row: spread = std * eps. */
+  noise: tf.Tensor3D;
+  std: tf.Tensor3D;
   readback: ForwardReadback[];
   /** Real images per run, and the images computed with (see `paddedBatch`). */
   images: number;
@@ -100,7 +106,8 @@ function forward(layout: StackLayout, params: readonly tf.Tensor1D[], objective:
   const encoded = mlpForward(encoder, x);
   const tiled = op.tile(encoded.output, [1, k, 1]); // row i * batch + b = image b's posterior
   const [meanTiled, logVarianceTiled] = op.split(tiled, [latent, latent], 2) as [tf.Tensor3D, tf.Tensor3D];
-  const spread = op.mul(op.exp(op.mul(logVarianceTiled, half)), noise); // std * eps = z - mean
+  const std = op.exp(op.mul(logVarianceTiled, half));
+  const spread = op.mul(std, noise); // std * eps = z - mean
   const z = op.add(meanTiled, spread);
   const decoded = mlpForward(decoder, z);
   // log p(x|z) = sum_p log sigmoid(s l), s = 2x - 1: one Sigmoid the backward pass reuses and a cheap
@@ -110,8 +117,9 @@ function forward(layout: StackLayout, params: readonly tf.Tensor1D[], objective:
   const correct = op.sigmoid(op.mul(signs, decoded.output)); // p(pixel = its observed value)
   const logLikelihood = op.sum(op.log(correct), 2).dataSync() as Float32Array;
   // 2 (log p(z) - log q(z|x)) = sum(logVariance) + |eps|^2 - |z|^2 (the log 2 pi terms cancel).
-  const priorTerm = objective === 'vae' ? null : (op.sum(op.add(op.sub(logVarianceTiled, op.square(z)), op.square(noise)), 2).dataSync() as Float32Array);
-  const posterior = objective === 'vae' ? (encoded.output.dataSync() as Float32Array) : null;
+  const closedFormKl = MODEL_ESTIMATORS[objective].value === 'vae';
+  const priorTerm = closedFormKl ? null : (op.sum(op.add(op.sub(logVarianceTiled, op.square(z)), op.square(noise)), 2).dataSync() as Float32Array);
+  const posterior = closedFormKl ? (encoded.output.dataSync() as Float32Array) : null;
   // The JS part sees the real images only.
   const readback = Array.from({ length: runs }, (_, r) => ({
     batch: images,
@@ -121,7 +129,7 @@ function forward(layout: StackLayout, params: readonly tf.Tensor1D[], objective:
     priorTerm: priorTerm ? realRows(priorTerm.subarray(r * rows, (r + 1) * rows), k, batch, images, 1) : null,
     posterior: posterior ? realRows(posterior.subarray(r * batch * 2 * latent, (r + 1) * batch * 2 * latent), 1, batch, images, 2 * latent) : null,
   }));
-  return { layers, encoded, decoded, signs, correct, z, spread, readback, images, batch };
+  return { layers, encoded, decoded, signs, correct, z, spread, noise, std, readback, images, batch };
 }
 
 /** SIMD packet of TensorFlow's elementwise kernels here (AVX: 8 floats); see `paddedBatch`. */
@@ -297,7 +305,16 @@ export function stackedLossAndGradient(layout: StackLayout, params: readonly tf.
     let dz = decoderBack.input!;
     let dLogVarianceTiled: tf.Tensor3D;
     const prior = joined((w) => w.prior, k, 1);
-    if (prior) {
+    if (prior && MODEL_ESTIMATORS[objective].gradient !== 'full') {
+      // Path derivative only (STL, DReG): c_n (log p(z) - log q(z|x)) at q's mean and logVariance held
+      // fixed, d/dz = c_n ((z - mean) / std^2 - z) = c_n (eps / std - z), and no direct logVariance term.
+      const priorWeight = tf.tensor3d(prior, [R, rows, 1], 'float32');
+      dz = op.add(dz, op.mul(op.sub(op.div(f.noise, f.std), f.z), priorWeight));
+      // DReG: the encoder's path gets w~_n^2 where the decoder gets w~_n: d loss / d z_n times w~_n.
+      const scale = joined((w) => w.pathScale, k, 1);
+      if (scale) dz = op.mul(dz, tf.tensor3d(scale, [R, rows, 1], 'float32'));
+      dLogVarianceTiled = op.mul(op.mul(dz, f.spread), half);
+    } else if (prior) {
       // The prior/posterior term c_n (sum(logVariance) - |z|^2) / 2: d/dz = -c_n z, d/dlogVariance = c_n / 2.
       const priorWeight = tf.tensor3d(prior, [R, rows, 1], 'float32');
       dz = op.sub(dz, op.mul(f.z, priorWeight));
@@ -402,6 +419,8 @@ interface ObjectiveWeights {
   likelihood: Float32Array;
   prior: Float32Array | null;
   posterior: Float32Array | null;
+  /** DReG: w~_n, the factor on d loss / d z_n that turns the decoder's w~_n into w~_n^2; else null. */
+  pathScale: Float32Array | null;
 }
 
 /**
@@ -409,8 +428,10 @@ interface ObjectiveWeights {
  *   loss = sum_n likelihood_n log p(x|z_n) + prior_n priorTerm_n / 2 + (closed-form KL)
  * locally around the current point (IWAE's normalized weights held fixed, which is its exact gradient).
  * Same definitions as `objectiveValues` in objectives.ts. Float64: [batch * k] numbers, no kernels.
+ * A gradient-estimator model gets its base objective's values and weights (and DReG its `pathScale`).
  */
 export function objectiveWeights(objective: ModelName, r: ForwardReadback): ObjectiveWeights {
+  const { value, gradient } = MODEL_ESTIMATORS[objective];
   const { batch, k, latent } = r;
   const rows = batch * k;
   const logWeight = (n: number) => r.logLikelihood[n] + 0.5 * r.priorTerm![n];
@@ -422,7 +443,7 @@ export function objectiveWeights(objective: ModelName, r: ForwardReadback): Obje
   }
   const meanReconstruction = -sumLogLikelihood / rows; // mean over images of -mean_i log p(x|z_i)
   const uniform = new Float32Array(rows).fill(-1 / rows);
-  switch (objective) {
+  switch (value) {
     case 'vae': {
       const post = r.posterior!;
       const dPosterior = new Float32Array(batch * 2 * latent);
@@ -441,7 +462,7 @@ export function objectiveWeights(objective: ModelName, r: ForwardReadback): Obje
         }
       }
       kl /= batch;
-      return { values: reported(meanReconstruction + kl, meanReconstruction, kl), lossPerImage, likelihood: uniform, prior: null, posterior: dPosterior };
+      return { values: reported(meanReconstruction + kl, meanReconstruction, kl), lossPerImage, likelihood: uniform, prior: null, posterior: dPosterior, pathScale: null };
     }
     case 'vae-sampled-kl': {
       let sum = 0;
@@ -452,11 +473,12 @@ export function objectiveWeights(objective: ModelName, r: ForwardReadback): Obje
         lossPerImage[n % batch] -= w / k;
       }
       const loss = -sum / rows;
-      return { values: reported(loss, meanReconstruction, loss - meanReconstruction), lossPerImage, likelihood: uniform, prior: uniform, posterior: null };
+      return { values: reported(loss, meanReconstruction, loss - meanReconstruction), lossPerImage, likelihood: uniform, prior: uniform, posterior: null, pathScale: null };
     }
     case 'iwae': {
       // Per image: L_k = log-sum-exp_i log w - log k; normalized weights w~ = softmax_i log w.
       const normalized = new Float32Array(rows);
+      const pathScale = gradient === 'dreg' ? new Float32Array(rows) : null;
       const lossPerImage = new Float64Array(batch);
       let reconstruction = 0;
       let studyLoss = 0;
@@ -474,6 +496,7 @@ export function objectiveWeights(objective: ModelName, r: ForwardReadback): Obje
           const n = i * batch + b;
           const w = Math.exp(logW[i] - max) / sum;
           normalized[n] = -w / batch;
+          if (pathScale) pathScale[n] = w;
           reconstruction -= w * r.logLikelihood[n];
           studyLoss -= w * logW[i];
         }
@@ -482,7 +505,7 @@ export function objectiveWeights(objective: ModelName, r: ForwardReadback): Obje
       for (let b = 0; b < batch; b++) bound -= lossPerImage[b];
       reconstruction /= batch;
       studyLoss /= batch;
-      return { values: reported(-bound / batch, reconstruction, studyLoss - reconstruction), lossPerImage, likelihood: normalized, prior: normalized, posterior: null };
+      return { values: reported(-bound / batch, reconstruction, studyLoss - reconstruction), lossPerImage, likelihood: normalized, prior: normalized, posterior: null, pathScale };
     }
   }
 }

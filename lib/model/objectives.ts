@@ -1,6 +1,26 @@
 import * as tf from '@tensorflow/tfjs-node';
 import type { ModelName } from '../config/run-config';
-import { decodeLogits, encode, type Network, type Posterior } from './network';
+import { decodeLogits, encode, type DenseLayer, type Network, type Posterior } from './network';
+
+/** The objectives whose values the models report (and whose loss training lowers). */
+export type ValueObjective = 'vae' | 'iwae' | 'vae-sampled-kl';
+/**
+ * How a model's gradient is taken: 'full', the loss's own gradient (reparameterized); 'stl', the
+ * encoder gets only the path derivative through z_i (log q's direct dependence on the encoder is
+ * dropped); 'dreg', as 'stl' with the squared normalized weights w~_i^2 on the encoder's path derivative.
+ * The decoder's gradient is the full one in all three.
+ */
+export type GradientEstimator = 'full' | 'stl' | 'dreg';
+
+/** Each model as its value objective and its gradient estimator. */
+export const MODEL_ESTIMATORS: Readonly<Record<ModelName, { value: ValueObjective; gradient: GradientEstimator }>> = {
+  vae: { value: 'vae', gradient: 'full' },
+  iwae: { value: 'iwae', gradient: 'full' },
+  'vae-sampled-kl': { value: 'vae-sampled-kl', gradient: 'full' },
+  'iwae-stl': { value: 'iwae', gradient: 'stl' },
+  'iwae-dreg': { value: 'iwae', gradient: 'dreg' },
+  'vae-stl': { value: 'vae-sampled-kl', gradient: 'stl' },
+};
 
 /**
  * Per-sample terms of k reparameterized samples z_i = mean + exp(logVariance / 2) * eps_i, each [batch, k].
@@ -70,7 +90,9 @@ export interface ObjectiveValues {
 }
 
 /**
- * The three objectives, as batch means of per-image values:
+ * The three value objectives, as batch means of per-image values (a gradient-estimator model has its
+ * base objective's values, MODEL_ESTIMATORS; autograd of its `loss` is the full gradient, see
+ * `estimatorSurrogate` for its own):
  * - 'vae': -(mean_i log p(x|z_i)) + KL in closed form (the study's VAE);
  * - 'vae-sampled-kl': -mean_i log w_i (KL estimated from the same samples; with k = 1 this is exactly
  *   the IWAE objective, which isolates the KL estimator as the k = 1 VAE/IWAE difference);
@@ -80,7 +102,7 @@ export function objectiveValues(model: ModelName, network: Network, x: tf.Tensor
   const terms = sampleTerms(network, x, noise);
   const reconstructionPerImage = tf.neg(tf.mean(terms.logLikelihood, 1));
   const posteriorMean = terms.posterior.mean;
-  switch (model) {
+  switch (MODEL_ESTIMATORS[model].value) {
     case 'vae': {
       const reconstruction = tf.mean(reconstructionPerImage) as tf.Scalar;
       const klPerImage = closedFormKl(terms.posterior);
@@ -105,4 +127,80 @@ export function objectiveValues(model: ModelName, network: Network, x: tf.Tensor
       return { loss, reconstruction, kl: tf.sub(studyLoss, reconstruction), lossPerImage, posteriorMean };
     }
   }
+}
+
+/** `x`'s value as a constant of autograd (its gradient is zero). tfjs has no stop-gradient op. */
+export const stopGradient = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => ({
+  value: tf.clone(inputs[0] as tf.Tensor),
+  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+})) as unknown as <T extends tf.Tensor>(x: T) => T;
+
+/** The network with its decoder's parameters held constant (the encoder's stay live). */
+function withStoppedDecoder(network: Network): Network {
+  const stop = (layer: DenseLayer): DenseLayer => ({ weight: stopGradient(layer.weight), bias: stopGradient(layer.bias) });
+  return { ...network, decoder: network.decoder.map(stop) };
+}
+
+/** log p(x|z) per sample from Bernoulli logits [batch, k, input]: sum over pixels of x l - softplus(l). */
+function bernoulliLogLikelihood(x: tf.Tensor2D, logits: tf.Tensor3D): tf.Tensor2D {
+  return tf.sum(tf.sub(tf.mul(tf.expandDims(x, 1), logits), tf.softplus(logits)), 2) as tf.Tensor2D;
+}
+
+/** z_i = mean + exp(logVariance / 2) * eps_i, [batch, k, latent]. */
+function reparameterize(posterior: Posterior, noise: tf.Tensor3D): tf.Tensor3D {
+  const std = tf.exp(tf.mul(posterior.logVariance, 0.5));
+  return tf.add(tf.expandDims(posterior.mean, 1), tf.mul(tf.expandDims(std, 1), noise)) as tf.Tensor3D;
+}
+
+/**
+ * log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x) [batch, k] with q's mean and logVariance held
+ * constant: z_i = mean + std * eps_i still carries the encoder's parameters, so the encoder's gradient is
+ * the path derivative only ("sticking the landing"). The decoder is `decoder` (live or stopped). The values
+ * equal `sampleTermsGiven`'s to float32 rounding ((z - mean) / std is eps up to rounding).
+ */
+function pathLogWeights(decoder: Network, posterior: Posterior, x: tf.Tensor2D, noise: tf.Tensor3D): tf.Tensor2D {
+  const [batch, k, latent] = noise.shape;
+  const z = reparameterize(posterior, noise);
+  const logits = decodeLogits(decoder, tf.reshape(z, [batch * k, latent])).reshape([batch, k, decoder.layout.architecture.input]) as tf.Tensor3D;
+  const logVariance = stopGradient(posterior.logVariance);
+  const mean = tf.expandDims(stopGradient(posterior.mean), 1);
+  const std = tf.expandDims(tf.exp(tf.mul(logVariance, 0.5)), 1);
+  const standardized = tf.div(tf.sub(z, mean), std); // eps_i in value, a function of z_i for the gradient
+  // log p(z) - log q(z|x) = (|(z - mean) / std|^2 - |z|^2 + sum(logVariance)) / 2 (the log 2 pi terms cancel).
+  const logPriorOverPosterior = tf.mul(tf.add(tf.sub(tf.sum(tf.square(standardized), 2), tf.sum(tf.square(z), 2)), tf.sum(logVariance, 1, true)), 0.5);
+  return tf.add(bernoulliLogLikelihood(x, logits), logPriorOverPosterior) as tf.Tensor2D;
+}
+
+/**
+ * A scalar whose autograd gradient (with respect to the network's parameters) is `model`'s gradient
+ * estimator of its loss: the autograd reference of the fast path (lib/model/fast-gradient.ts). Its value
+ * need not be the loss (`objectiveValues` gives that). For a 'full' model, the loss itself. Otherwise,
+ * with log w_i^path from `pathLogWeights`:
+ * - 'stl': the base objective on log w^path, per image -(L_k) or -mean_i log w_i^path;
+ * - 'dreg' (Tucker et al. 2019's surrogate), with w~ = softmax_i log w_i held constant:
+ *   -sum_i w~_i log p(x|z_i) with z_i held constant (decoder: sum_i w~_i d log w_i / d theta), minus
+ *   sum_i w~_i^2 log w_i^path with the decoder held constant (encoder: sum_i w~_i^2 d log w_i / d z_i
+ *   d z_i / d phi).
+ * Batch means. Its own encoder and decoder passes (DReG: two decoder passes), for clarity over speed.
+ * Call inside tf.tidy or a gradient function.
+ */
+export function estimatorSurrogate(model: ModelName, network: Network, x: tf.Tensor2D, noise: tf.Tensor3D): tf.Scalar {
+  const { value, gradient } = MODEL_ESTIMATORS[model];
+  if (gradient === 'full') return objectiveValues(model, network, x, noise).loss;
+  const [batch, k, latent] = noise.shape;
+  const posterior = encode(network, x);
+  if (gradient === 'stl') {
+    const logWeights = pathLogWeights(network, posterior, x, noise);
+    if (value === 'iwae') return tf.neg(tf.mean(importanceBound(logWeights))) as tf.Scalar;
+    if (value === 'vae-sampled-kl') return tf.neg(tf.mean(logWeights)) as tf.Scalar;
+    throw new RangeError(`no STL estimator of '${value}'`);
+  }
+  if (value !== 'iwae') throw new RangeError(`no DReG estimator of '${value}'`);
+  const encoderPath = pathLogWeights(withStoppedDecoder(network), posterior, x, noise);
+  const normalized = stopGradient(tf.softmax(encoderPath));
+  const z = stopGradient(reparameterize(posterior, noise));
+  const logits = decodeLogits(network, tf.reshape(z, [batch * k, latent])).reshape([batch, k, network.layout.architecture.input]) as tf.Tensor3D;
+  const decoderTerm = tf.sum(tf.mul(normalized, bernoulliLogLikelihood(x, logits)));
+  const encoderTerm = tf.sum(tf.mul(tf.square(normalized), encoderPath));
+  return tf.div(tf.neg(tf.add(decoderTerm, encoderTerm)), batch) as tf.Scalar;
 }

@@ -44,6 +44,7 @@ export const rawOps = {
   add: <T extends tf.Tensor>(a: T, b: tf.Tensor): T => floatOp('AddV2', a, b) as T,
   sub: <T extends tf.Tensor>(a: T, b: tf.Tensor): T => floatOp('Sub', a, b) as T,
   mul: <T extends tf.Tensor>(a: T, b: tf.Tensor): T => floatOp('Mul', a, b) as T,
+  div: <T extends tf.Tensor>(a: T, b: tf.Tensor): T => floatOp('RealDiv', a, b) as T,
   exp: <T extends tf.Tensor>(a: T): T => floatOp('Exp', a) as T,
   log: <T extends tf.Tensor>(a: T): T => floatOp('Log', a) as T,
   sigmoid: <T extends tf.Tensor>(a: T): T => floatOp('Sigmoid', a) as T,
