@@ -10,7 +10,7 @@ import { MODEL_ESTIMATORS, sampleTerms } from '../../lib/model/objectives';
 import { batchMajorNoise, lossAndGradient } from '../../lib/model/reference-gradient';
 import { packStack, stackLayout, type StackLayout } from '../../lib/model/stack';
 import { createStream } from '../../lib/random/streams';
-import { asTensor2d, asTensor3d, randomImages, randomNoise, runGradient, runVector, stackBlocks, testStream } from './fixtures';
+import { asTensor2d, asTensor3d, randomImages, randomNoise, runGradient, runInputs, runVector, stackBlocks, stackInputs, testStream } from './fixtures';
 import { referenceObjective, referenceSurrogate } from './reference-model';
 
 /**
@@ -32,23 +32,6 @@ const bits = (a: Float32Array | Float64Array) => Buffer.from(a.buffer, a.byteOff
 /** The model whose values and full gradient the estimator shares: 'iwae' or 'vae-sampled-kl'. */
 const baseOf = (model: Estimator): ModelName => MODEL_ESTIMATORS[model].value;
 
-/** Run r's images ([batch * pixels], 0/1) and sample-major noise ([k * batch * latent]), as in fast-path.test.ts. */
-function runInputs(architecture: Architecture, batch: number, k: number, seed: number): { x: Float32Array; noise: Float32Array } {
-  const x = testStream(seed, 'test-images').fillUniform(new Float32Array(batch * architecture.input)).map((v) => (v < 0.3 ? 1 : 0));
-  const noise = testStream(seed, 'noise').fillNormal(new Float32Array(k * batch * architecture.latent));
-  return { x, noise };
-}
-
-function stackInputs(layout: StackLayout, batch: number, k: number, inputs: ReturnType<typeof runInputs>[]): { x: tf.Tensor3D; noise: tf.Tensor3D } {
-  const { input, latent } = layout.run.architecture;
-  const x = new Float32Array(layout.runs * batch * input);
-  const noise = new Float32Array(layout.runs * k * batch * latent);
-  inputs.forEach((run, r) => {
-    x.set(run.x, r * batch * input);
-    noise.set(run.noise, r * k * batch * latent);
-  });
-  return { x: tf.tensor3d(x, [layout.runs, batch, input]), noise: tf.tensor3d(noise, [layout.runs, k * batch, latent]) };
-}
 
 /** The fast path of every run of a stack: values, per-image losses and gradient (run layout). Disposes its tensors. */
 function fastRuns(layout: StackLayout, parameters: Float32Array[], objective: ModelName, inputs: ReturnType<typeof runInputs>[], batch: number, k: number) {

@@ -7,7 +7,7 @@ import { stackedLossAndGradient } from '../../lib/model/fast-gradient';
 import { disposeModel, modelFromParameters } from '../../lib/model/model';
 import { batchMajorNoise, lossAndGradient } from '../../lib/model/reference-gradient';
 import { packStack, stackLayout, type StackLayout } from '../../lib/model/stack';
-import { runGradient, runVector, stackBlocks, testStream } from './fixtures';
+import { runGradient, runInputs, runVector, stackBlocks, stackInputs, testStream } from './fixtures';
 
 /**
  * The hand-written stacked backward pass (the training step's fast path) against autograd (the
@@ -23,24 +23,6 @@ const CASES: Array<{ name: string; architecture: Architecture; batch: number; ks
   { name: "the study's 784-200-200-50 model", architecture: STUDY_ARCHITECTURE, batch: 20, ks: [1, 5, 50] },
 ];
 
-/** Run r's images ([batch * pixels], 0/1) and sample-major noise ([k * batch * latent]). */
-function runInputs(architecture: Architecture, batch: number, k: number, seed: number): { x: Float32Array; noise: Float32Array } {
-  const u = testStream(seed, 'test-images').fillUniform(new Float32Array(batch * architecture.input));
-  const x = u.map((v) => (v < 0.3 ? 1 : 0));
-  const noise = testStream(seed, 'noise').fillNormal(new Float32Array(k * batch * architecture.latent));
-  return { x, noise };
-}
-
-function stackInputs(layout: StackLayout, batch: number, k: number, inputs: ReturnType<typeof runInputs>[]): { x: tf.Tensor3D; noise: tf.Tensor3D } {
-  const { input, latent } = layout.run.architecture;
-  const x = new Float32Array(layout.runs * batch * input);
-  const noise = new Float32Array(layout.runs * k * batch * latent);
-  inputs.forEach((run, r) => {
-    x.set(run.x, r * batch * input);
-    noise.set(run.noise, r * k * batch * latent);
-  });
-  return { x: tf.tensor3d(x, [layout.runs, batch, input]), noise: tf.tensor3d(noise, [layout.runs, k * batch, latent]) };
-}
 
 /** The autograd reference of one run: [loss, reconstruction, kl] and the gradient (run layout). */
 function reference(layout: StackLayout, parameters: Float32Array, objective: ModelName, run: ReturnType<typeof runInputs>, batch: number, k: number) {

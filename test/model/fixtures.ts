@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-node';
 import type { InitName } from '../../lib/config/run-config';
-import type { ParameterLayout } from '../../lib/model/architecture';
+import type { Architecture, ParameterLayout } from '../../lib/model/architecture';
 import { initialParameters } from '../../lib/model/init';
 import type { StackLayout } from '../../lib/model/stack';
 import { createStream, type RandomStream } from '../../lib/random/streams';
@@ -51,4 +51,24 @@ export function runVector(layout: ParameterLayout, seed: number, init: InitName 
     if (spec.role === 'bias') for (let i = 0; i < spec.size; i++) flat[spec.offset + i] = 0.2 * (biasStream.uniform() - 0.5);
   }
   return flat;
+}
+
+/** Run r's images ([batch * pixels], 0/1) and sample-major noise ([k * batch * latent]). */
+export function runInputs(architecture: Architecture, batch: number, k: number, seed: number): { x: Float32Array; noise: Float32Array } {
+  const u = testStream(seed, 'test-images').fillUniform(new Float32Array(batch * architecture.input));
+  const x = u.map((v) => (v < 0.3 ? 1 : 0));
+  const noise = testStream(seed, 'noise').fillNormal(new Float32Array(k * batch * architecture.latent));
+  return { x, noise };
+}
+
+/** The runs' inputs as one stack: x [R, batch, pixels], noise [R, k * batch, latent]. */
+export function stackInputs(layout: StackLayout, batch: number, k: number, inputs: ReturnType<typeof runInputs>[]): { x: tf.Tensor3D; noise: tf.Tensor3D } {
+  const { input, latent } = layout.run.architecture;
+  const x = new Float32Array(layout.runs * batch * input);
+  const noise = new Float32Array(layout.runs * k * batch * latent);
+  inputs.forEach((run, r) => {
+    x.set(run.x, r * batch * input);
+    noise.set(run.noise, r * k * batch * latent);
+  });
+  return { x: tf.tensor3d(x, [layout.runs, batch, input]), noise: tf.tensor3d(noise, [layout.runs, k * batch, latent]) };
 }
