@@ -34,6 +34,17 @@ if [[ "$train" == 1 ]]; then
     echo "[run] grid stopped (exit $grid_rc); run the same command again to resume" >&2
     exit "$grid_rc"
   fi
+  # Experiment 3 (gradient estimators, notebook 06) has runs of its own. Not on paper (hours more than
+  # the study's grid): `iwae grid --profile paper --experiment 3` trains it there when wanted.
+  if [[ "$IWAE_PROFILE" != paper ]]; then
+    echo "[run] training the $IWAE_PROFILE grid of experiment 3 (gradient estimators)" >&2
+    grid_rc=0
+    node bin/iwae.js grid --profile "$IWAE_PROFILE" --experiment 3 --results "$results_dir" || grid_rc=$?
+    if [[ $grid_rc -ne 0 && $grid_rc -ne 3 ]]; then
+      echo "[run] grid stopped (exit $grid_rc); run the same command again to resume" >&2
+      exit "$grid_rc"
+    fi
+  fi
 else
   echo "[run] the $IWAE_PROFILE grid as it is in $results_dir (nothing trained; IWAE_TRAIN_MISSING=1 trains the missing runs first)" >&2
 fi

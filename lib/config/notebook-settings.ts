@@ -40,7 +40,7 @@ export interface NotebookSettings {
   figuresDir: string;
   /** Where the profile's grid runs are read (and trained, with trainMissing). */
   resultsDir: string;
-  /** Whether notebooks 03-05 train the grid's missing runs (with a progress bar) or show what has finished. */
+  /** Whether notebooks 03-06 train the grid's missing runs (with a progress bar) or show what has finished. */
   trainMissing: boolean;
   /** Where a notebook trains runs of its own (notebook 02's brief run): never into shipped results. */
   ownRunsDir: string;

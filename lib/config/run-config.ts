@@ -39,6 +39,12 @@ export const MAX_DECODED_ROWS = {
 
 const GIB = 1024 ** 3;
 
+/**
+ * Most noise draws of one gradient-SNR measurement: draw d after epoch e is counter e * this + d of the
+ * run's 'snr-noise' stream (lib/training/gradient-snr.ts), so the draws of different epochs never meet.
+ */
+export const GRADIENT_SNR_MAX_DRAWS = 65_536;
+
 /** The one-line reason `images` x `k` decoded rows do not fit, or null when they do. */
 function memoryProblem(what: string, batchField: string, images: number, k: number, maxRows: number, tensors: number): string | null {
   if (images * k <= maxRows) return null;
@@ -102,6 +108,20 @@ export const RunConfigSchema = z
          * which is what makes a run's numbers the same in any stack (lib/model/stack.ts).
          */
         testBatchSize: z.number().int().min(1).default(200),
+        /**
+         * Gradient signal-to-noise ratio (Rainforth et al. 2018; lib/training/gradient-snr.ts): after each
+         * of `epochs` (increasing), |E g| / sd(g) of every parameter's gradient estimate over `draws` noise
+         * draws on one fixed batch, the first `images` training images. Optional and without a default: the
+         * run id hashes the whole config, so a default would rename every run trained before it existed.
+         */
+        gradientSnr: z
+          .object({
+            epochs: z.array(z.number().int().min(1)).min(1),
+            draws: z.number().int().min(2).max(GRADIENT_SNR_MAX_DRAWS),
+            images: z.number().int().min(1),
+          })
+          .strict()
+          .optional(),
       })
       .default({ activeUnitThreshold: 1e-2, imagesEvery: 10, finalK: 5000, finalTestSize: MNIST_TEST_SIZE, testBatchSize: 200 }),
   })
@@ -119,6 +139,20 @@ export const RunConfigSchema = z
     );
     const testBatchTooLarge = config.evaluation.testBatchSize > MAX_DECODED_ROWS.testPass;
     if (test && !step) ctx.addIssue({ code: 'custom', path: testBatchTooLarge ? ['evaluation', 'testBatchSize'] : ['k'], message: test });
+    const snr = config.evaluation.gradientSnr;
+    if (snr) {
+      const path = ['evaluation', 'gradientSnr'];
+      const misplaced = snr.epochs.find((e, i) => e > config.epochs || (i > 0 && e <= snr.epochs[i - 1]));
+      if (misplaced !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [...path, 'epochs'], message: `epochs must increase within 1..${config.epochs} (the run's epochs), got [${snr.epochs.join(', ')}]` });
+      }
+      if (snr.images > config.trainSize) {
+        ctx.addIssue({ code: 'custom', path: [...path, 'images'], message: `the batch of ${snr.images} images is more than the ${config.trainSize} training images` });
+      }
+      // Each noise draw is one gradient of `images` x k decoded rows, as a training step of that batch.
+      const draw = memoryProblem('a gradient-SNR draw', 'evaluation.gradientSnr.images', snr.images, config.k, MAX_DECODED_ROWS.trainingStep, LIVE_DECODER_TENSORS.trainingStep);
+      if (draw && !step) ctx.addIssue({ code: 'custom', path: [...path, 'images'], message: draw });
+    }
   });
 
 /** A validated run config with every default filled in. */

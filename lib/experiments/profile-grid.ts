@@ -23,7 +23,7 @@ export interface ProfileGridOptions {
 }
 
 /**
- * A profile's grid, run to the end and read back: what notebooks 03-05 call. Runs that already have an
+ * A profile's grid, run to the end and read back: what notebooks 03-06 call. Runs that already have an
  * outcome in `resultsDir` (from an earlier notebook run, `iwae grid` in a terminal, or a cluster) are
  * reused as they are, so re-executing a notebook costs only the missing runs. Returns exactly the
  * profile's runs, so other runs sharing the results directory never leak into its analysis.

@@ -3,7 +3,8 @@ import type { EpochMetrics } from '../training/metrics';
 /**
  * `iwae verify`'s comparison: a shipped run's per-epoch metrics against the same run retrained here.
  * Every number of every epoch line counts (losses, their parts and standard errors, active units, the
- * activity vectors, the learning rate, the step count); only `seconds` (wall time) does not.
+ * activity vectors, the learning rate, the step count, the gradient SNR where measured); only `seconds`
+ * (wall time) does not.
  *
  * The tolerance: on the machine and TensorFlow build that trained a run the retrained numbers are
  * bit-identical (a run's numbers do not depend on its stack nor on the thread count). Another CPU or
@@ -23,24 +24,46 @@ export interface MetricDifference {
   relative: number;
 }
 
-/** Every compared number of `shipped` against `retrained` (same epochs), largest relative difference first. */
+/**
+ * Every compared number of `shipped` against `retrained` (same epochs), largest relative difference first.
+ * The gradient SNR (only on the epochs a run measures it) is compared number by number where either side
+ * has it: a block summary present on one side only is a difference (NaN for the missing side).
+ */
 export function compareEpochs(shipped: readonly EpochMetrics[], retrained: readonly EpochMetrics[]): MetricDifference[] {
   if (retrained.length > shipped.length) throw new RangeError(`retrained ${retrained.length} epochs, the run shipped only ${shipped.length}`);
   const out: MetricDifference[] = [];
+  const push = (epoch: number, field: string, x: number, y: number) => {
+    const relative = Object.is(x, y) ? 0 : typeof y !== 'number' || !Number.isFinite(y - x) ? Infinity : Math.abs(x - y) / Math.max(Math.abs(x), 1);
+    out.push({ epoch, field, shipped: x, retrained: y, relative });
+  };
   retrained.forEach((mine, i) => {
     const theirs = shipped[i];
     for (const key of Object.keys(theirs) as Array<keyof EpochMetrics>) {
-      if (key === 'seconds') continue;
+      if (key === 'seconds' || key === 'gradientSnr') continue;
       const a = theirs[key];
       const b = mine[key];
       const pairs: Array<[string, number, number]> = Array.isArray(a)
         ? a.map((v, u) => [`${key}[${u}]`, v, (b as number[])[u]])
         : [[key, a as number, b as number]];
-      for (const [field, x, y] of pairs) {
-        const relative = Object.is(x, y) ? 0 : typeof y !== 'number' || !Number.isFinite(y - x) ? Infinity : Math.abs(x - y) / Math.max(Math.abs(x), 1);
-        out.push({ epoch: theirs.epoch, field, shipped: x, retrained: y, relative });
-      }
+      for (const [field, x, y] of pairs) push(theirs.epoch, field, x, y);
+    }
+    if (theirs.gradientSnr || mine.gradientSnr) {
+      const a = snrNumbers(theirs.gradientSnr);
+      const b = snrNumbers(mine.gradientSnr);
+      for (const field of new Set([...a.keys(), ...b.keys()])) push(theirs.epoch, field, a.get(field) ?? NaN, b.get(field) ?? NaN);
     }
   });
   return out.sort((p, q) => q.relative - p.relative);
+}
+
+/** The numbers of an epoch's gradient SNR by field name, e.g. `gradientSnr.encoder.0.weight.meanSnr`. */
+function snrNumbers(snr: EpochMetrics['gradientSnr']): Map<string, number> {
+  const out = new Map<string, number>();
+  if (!snr) return out;
+  out.set('gradientSnr.draws', snr.draws);
+  out.set('gradientSnr.images', snr.images);
+  for (const b of snr.blocks) {
+    for (const key of ['entries', 'meanSnr', 'medianSnr'] as const) out.set(`gradientSnr.${b.block}.${key}`, b[key]);
+  }
+  return out;
 }

@@ -5,6 +5,10 @@ export const MODEL_COLORS: Record<string, string> = {
   vae: '#1f77b4',
   iwae: '#d62728',
   'vae-sampled-kl': '#2ca02c',
+  // Experiment 3's gradient estimators.
+  'iwae-stl': '#ff7f0e',
+  'iwae-dreg': '#9467bd',
+  'vae-stl': '#17becf',
 };
 /** A neutral sequence for anything that is not a model (inits, seeds, units). */
 export const SERIES_COLORS = ['#4c72b0', '#dd8452', '#55a868', '#c44e52', '#8172b3', '#937860', '#da8bc3', '#8c8c8c'];

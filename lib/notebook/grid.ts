@@ -17,7 +17,7 @@ export function interruptedLine(summary: Pick<GridSummary, 'completed' | 'unfini
 }
 
 /**
- * A profile's grid as notebooks 03-05 run it: missing runs are trained with a live progress bar and the
+ * A profile's grid as notebooks 03-06 run it: missing runs are trained with a live progress bar and the
  * "waiting for a run held by another process" lines; Kernel > Interrupt stops the workers (their finished
  * epochs stay checkpointed) and says so in one line instead of tslab's stack trace.
  */
@@ -65,7 +65,7 @@ export async function runNotebookGrid(options: Omit<ProfileGridOptions, 'log' | 
 }
 
 /**
- * The grid of notebooks 03-05: with `trainMissing`, runNotebookGrid (trains what is missing, live
+ * The grid of notebooks 03-06: with `trainMissing`, runNotebookGrid (trains what is missing, live
  * progress); without, the runs that have finished in `resultsDir` (the shipped paper results), and a
  * paragraph saying what is still missing and how to train it. Nothing blocks for hours unless asked.
  */
@@ -90,6 +90,8 @@ export async function notebookGrid(
   const command =
     `set \`trainMissing = true\` in the parameters cell, or from a terminal ` +
     `\`node bin/iwae.js grid --profile ${options.profile.name}${experiment}${options.extras ? ' --extras' : ''} --results ${where}\``;
-  console.log(coverageSentence(coverage, options.profile.name, command));
+  // Experiment 3 has runs of its own: its coverage is not the study's grid's.
+  const gridName = options.experiment === '3' ? `${options.profile.name} Experiment 3` : options.profile.name;
+  console.log(coverageSentence(coverage, gridName, command));
   return { records, coverage };
 }

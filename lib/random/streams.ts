@@ -22,6 +22,8 @@ export const STREAMS = {
   'test-binarization': { kind: 'counter', drawnBy: 'the per-epoch test pass (counter = epoch, batch)' },
   'test-noise': { kind: 'counter', drawnBy: 'the per-epoch test pass (counter = epoch, batch)' },
   'activity-binarization': { kind: 'counter', drawnBy: 'the per-epoch active-unit pass over the training images (counter = epoch, batch)' },
+  'snr-binarization': { kind: 'counter', drawnBy: "the gradient-SNR measurement's one fixed binarization of its batch (dynamic binarization only; counter 0)" },
+  'snr-noise': { kind: 'counter', drawnBy: "the gradient-SNR measurement's noise draws (counter = epoch, draw)" },
   'final-binarization': { kind: 'counter', drawnBy: 'final evaluation and `iwae eval`: one binarization of the test images (counter = block)' },
   'final-noise': { kind: 'counter', drawnBy: "final evaluation and `iwae eval`: L_k's noise, one stream per k ('final-noise/<k>'; counter = batch, chunk)" },
   'images-binarization': { kind: 'sequential', drawnBy: "the reconstruction figures of a run's images/ (one stream per epoch)" },

@@ -1,4 +1,5 @@
 import type { RunConfig } from '../config/run-config';
+import type { GradientSnr } from './gradient-snr';
 
 /**
  * One epoch of a run. Losses are per-image means in nats. `…Loss` is the objective that was minimized
@@ -29,8 +30,14 @@ export interface EpochMetrics {
   /** A_u of every latent unit. */
   activityTrain: number[];
   activityTest: number[];
-  /** Wall-clock seconds of this epoch (training, test pass and activity pass). */
+  /** Wall-clock seconds of this epoch (training, test pass, activity pass and, when measured, the gradient SNR). */
   seconds: number;
+  /**
+   * The gradient's signal-to-noise ratio per parameter block (lib/training/gradient-snr.ts), only on the
+   * epochs config.evaluation.gradientSnr names: a run without that setting never has the key, so its
+   * metrics lines are what they were before it existed.
+   */
+  gradientSnr?: GradientSnr;
 }
 
 /** Which part of the objective went non-finite. */

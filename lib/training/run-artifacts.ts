@@ -122,6 +122,11 @@ export function openEpochSummaryWriter(runDir: string): EpochSummaryWriter {
         learning_rate: m.learningRate,
         epoch_seconds: m.seconds,
       };
+      // Gradient SNR, on the epochs that measure it: one chart group for the blocks' mean, one for their median.
+      for (const b of m.gradientSnr?.blocks ?? []) {
+        scalars[`gradient_snr_mean/${b.block}`] = b.meanSnr;
+        scalars[`gradient_snr_median/${b.block}`] = b.medianSnr;
+      }
       for (const [name, value] of Object.entries(scalars)) backend.writeScalarSummary(handle, m.epoch, name, value);
       // log10 A_u: the activities span many orders of magnitude (active ~1, inactive ~1e-4).
       const logActivity = tf.tensor1d(m.activityTrain.map((a) => Math.log10(Math.max(a, 1e-12))));

@@ -17,6 +17,7 @@ import { createStream, permutation } from '../random/streams';
 import { StackedAdam, type AdamState } from './adam';
 import { CheckpointError, writeCheckpoint, type Checkpoint } from './checkpoint';
 import { activityPass, BatchMeans, objectivePass, stackNoise, type PassRun } from './evaluate';
+import { measureGradientSnr, snrBatch, snrBinarization, type GradientSnr } from './gradient-snr';
 import type { EpochMetrics, FailureTerm, RunFailure, RunResult } from './metrics';
 import { artifactDirs, isImageEpoch, openEpochSummaryWriter, writeEpochImages, type EpochSummaryWriter } from './run-artifacts';
 import { differenceExceptEpochs, metricsText, readFailure, readRunCheckpoint, readRunConfig, runFiles, RunDirError, writeFailure } from './run-dir';
@@ -197,6 +198,8 @@ export interface MemberDraws {
   noise: CounterStream;
   test: PassRun;
   activity: BinarizationSource;
+  /** The gradient-SNR measurement's fixed batch (lib/training/gradient-snr.ts). */
+  snr: BinarizationSource;
   order: Int32Array;
 }
 
@@ -210,6 +213,7 @@ function memberDraws(m: Member, epoch: number, devices: { train: DeviceSplit; te
       noise,
       test: { binarization: { kind: 'dynamic', stream: counterStream(seed, 'test-binarization') }, noise: counterStream(seed, 'test-noise') },
       activity: { kind: 'dynamic', stream: counterStream(seed, 'activity-binarization') },
+      snr: snrBinarization(seed),
       order,
     };
   }
@@ -221,6 +225,7 @@ function memberDraws(m: Member, epoch: number, devices: { train: DeviceSplit; te
     noise,
     test: { binarization: { kind: 'fixed', bits: test }, noise: counterStream(seed, 'test-noise') },
     activity: { kind: 'fixed', bits: train },
+    snr: snrBinarization(seed, train),
     order,
   };
 }
@@ -330,6 +335,7 @@ async function trainEpoch(
       for (const p of weights.params) p.dispose();
     }
     readStack(stack, members);
+    const snr = await epochGradientSnr(members, epoch, devices.train, draws);
     const seconds = (performance.now() - started) / 1000;
     const finished: Array<[Member, EpochMetrics]> = [];
     for (const [r, m] of members.entries()) {
@@ -355,6 +361,7 @@ async function trainEpoch(
         activityTest: testPass.activeUnits.activity,
         // The stack's wall time for this epoch, shared by its runs.
         seconds,
+        ...(snr ? { gradientSnr: snr[r] } : {}),
       };
       finished.push([m, epochMetrics]);
     }
@@ -415,6 +422,26 @@ export function stackStep(
   } finally {
     x.dispose();
     noise.dispose();
+  }
+}
+
+/**
+ * The gradient SNR of every run of the group after `epoch`, when its config measures at this epoch
+ * (null otherwise): from the parameters just read out of the stack, which are what the checkpoint holds.
+ */
+async function epochGradientSnr(members: readonly Member[], epoch: number, train: DeviceSplit, draws: readonly MemberDraws[]): Promise<GradientSnr[] | null> {
+  const config = members[0].config;
+  const settings = config.evaluation.gradientSnr;
+  if (!settings?.epochs.includes(epoch)) return null;
+  const x = snrBatch(train, draws.map((d) => d.snr), settings.images);
+  try {
+    return await measureGradientSnr(
+      members.map((m) => ({ parameters: m.parameters, seed: m.config.seed })),
+      x,
+      { architecture: { input: PIXELS, ...config.architecture }, model: config.model, k: config.k, draws: settings.draws, epoch },
+    );
+  } finally {
+    x.dispose();
   }
 }
 

@@ -17,7 +17,7 @@ test('bad grid flags: one clear line, exit 2', () => {
   assertUsageError(['grid', '--shard', '3/2'], /--shard.*shard index must be in 1\.\.2/);
   assertUsageError(['grid', '--shard', 'half'], /--shard.*expected i\/n/);
   assertUsageError(['grid', '--workers', '0'], /--workers.*must be >= 1/);
-  assertUsageError(['grid', '--experiment', '3'], /--experiment.*expected one of 1, 2, all/);
+  assertUsageError(['grid', '--experiment', '4'], /--experiment.*expected one of 1, 2, 3, all/);
   assertUsageError(['grid', '--no-such-flag'], /unknown option '--no-such-flag'/);
 });
 
@@ -35,4 +35,9 @@ test('--list prints the selected runs; the shards of the CLI cover the grid once
   assert.deepEqual(ids, gridRuns(PROFILES.paper, { extras: true }).map((r) => r.id));
   const fromShards = [1, 2, 3].flatMap((i) => runCli(['grid', '--profile', 'paper', '--extras', '--list', '--shard', `${i}/3`]).stdout.trim().split('\n'));
   assert.deepEqual([...fromShards].sort(), ids);
+  // Experiment 3 runs only when named: its runs, not the study's.
+  const three = runCli(['grid', '--profile', 'paper', '--experiment', '3', '--list']);
+  assert.equal(three.code, 0, three.stderr);
+  assert.deepEqual(three.stdout.trim().split('\n'), gridRuns(PROFILES.paper, { experiment: '3' }).map((r) => r.id));
+  assert.ok(three.stdout.trim().split('\n').every((id) => !ids.includes(id)));
 });

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { gridRuns } from '../../lib/experiments/grids';
 import { PROFILE_NAMES, PROFILES, STUDY_INITS, STUDY_SEEDS } from '../../lib/experiments/profiles';
 
@@ -47,4 +48,37 @@ test('runs are sorted by id and every profile has a label', () => {
     assert.match(PROFILES[name].label, new RegExp(`^${name} profile: `));
   }
   assert.ok(gridRuns(PROFILES.smoke).length <= 8, 'smoke stays small');
+});
+
+test("the study's grids ('all', with and without extras) are the runs they were before Experiment 3", () => {
+  // sha256 of the newline-joined ids, computed before Experiment 3 and the gradient SNR were added.
+  const before = { smoke: '0d6f82b7b2edf87d', quick: '06f0792aaedc6bef', paper: '568381691fcf7c4c' };
+  for (const name of PROFILE_NAMES) {
+    const ids = gridRuns(PROFILES[name], { extras: true }).map((r) => r.id);
+    assert.equal(createHash('sha256').update(ids.join('\n')).digest('hex').slice(0, 16), before[name], name);
+    assert.ok(ids.every((id) => !gridRuns(PROFILES[name], { experiment: '3' }).some((r) => r.id === id)), `${name}: experiment 3 has runs of its own`);
+  }
+  assert.equal(gridRuns(PROFILES.paper, { extras: true }).length, 120);
+});
+
+test('experiment 3: estimators x k x seeds at he-normal, every run measuring the gradient SNR; only when selected', () => {
+  const expected = { smoke: 8, quick: 30, paper: 20 };
+  for (const name of PROFILE_NAMES) {
+    const runs = gridRuns(PROFILES[name], { experiment: '3' });
+    assert.equal(runs.length, expected[name], name);
+    assert.ok(runs.every((r) => r.parts.length === 1 && r.parts[0] === 'experiment-3'));
+    assert.ok(runs.every((r) => r.config.init === 'he-normal' && r.config.k >= 5));
+    for (const run of runs) {
+      const snr = run.config.evaluation.gradientSnr;
+      assert.ok(snr, `${run.id} measures the SNR`);
+      assert.equal(snr.epochs.at(-1), run.config.epochs, 'the last epoch is measured');
+      assert.equal(snr.images, run.config.batchSize, 'on one training batch');
+    }
+    assert.ok(gridRuns(PROFILES[name], { extras: true }).every((r) => r.config.evaluation.gradientSnr === undefined), `${name}: the study's runs do not`);
+  }
+  const paper = gridRuns(PROFILES.paper, { experiment: '3' });
+  assert.deepEqual([...new Set(paper.map((r) => r.config.model))].sort(), ['iwae', 'iwae-dreg', 'iwae-stl', 'vae-stl']);
+  assert.deepEqual([...new Set(paper.map((r) => r.config.k))], [5]);
+  assert.deepEqual([...new Set(paper.map((r) => r.config.seed))].sort((a, b) => a - b), [...STUDY_SEEDS].sort((a, b) => a - b));
+  assert.ok(gridRuns(PROFILES.smoke, { experiment: '3' }).length <= 8, 'smoke stays small (the notebooks test trains it)');
 });

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseRunConfig, type RunConfig } from '../../lib/config/run-config';
 import { canonicalJson, RUN_ID_PATTERN, runId } from '../../lib/experiments/run-id';
 import { REPO_ROOT } from '../helpers/cli';
@@ -56,4 +58,14 @@ test('any change to the config changes the id', () => {
 
 test('canonical JSON sorts keys at every level and keeps array order', () => {
   assert.equal(canonicalJson({ b: 1, a: { d: [2, 1], c: null } }), '{"a":{"c":null,"d":[2,1]},"b":1}');
+});
+
+test('configs without the optional gradient SNR keep the ids they had before it existed (the shipped paper runs)', () => {
+  // Computed before evaluation.gradientSnr was added to the config: a change here renames shipped runs.
+  assert.equal(runId(base), 'iwae-k5-he-normal-s135-e80-52d966f2');
+  const shippedDir = 'iwae-k1-he-normal-s135-e80-785ba392';
+  const shipped = parseRunConfig(JSON.parse(readFileSync(join(REPO_ROOT, 'data', 'results', 'paper', shippedDir, 'config.json'), 'utf8')));
+  assert.equal(runId(shipped), shippedDir);
+  const measured = parseRunConfig({ ...base, evaluation: { ...base.evaluation, gradientSnr: { epochs: [1, 80], draws: 100, images: 20 } } });
+  assert.notEqual(runId(measured), runId(base), 'a run that measures the SNR is another run');
 });

@@ -7,6 +7,8 @@ import { basename, join } from 'node:path';
 import { executeNotebook, notebookPaths, outputsOf, type ExecutedNotebook, type NotebookOutput } from '../helpers/notebooks';
 import { REPO_ROOT } from '../helpers/cli';
 import { PLOTLY_MIME } from '../../lib/figures/display';
+import { figureTitle } from '../../lib/figures/style';
+import type { PlotlyFigure } from '../../lib/figures/types';
 
 // Every notebook runs headless as `make run` runs it: the profile and results directory injected into
 // its `parameters` cell (the environment says `quick`, so a notebook that ignored the injected value
@@ -26,6 +28,7 @@ test('every notebook carries the project kernel and one cell tagged `parameters`
     '03_experiment1_initialization.ipynb',
     '04_experiment2_seeds.ipynb',
     '05_analysis.ipynb',
+    '06_experiment3_estimators.ipynb',
   ]);
   for (const path of notebookPaths()) {
     const nb = JSON.parse(readFileSync(path, 'utf8')) as ExecutedNotebook;
@@ -129,6 +132,24 @@ test('05_analysis on shipped results (no checkpoints, one run missing): trains n
   assert.equal(existsSync(join(shipped, missing)), false, 'nothing was trained');
   const figures = displays(nb, PLOTLY_MIME).map((o) => JSON.stringify(o.data![PLOTLY_MIME]));
   assert.ok(figures.some((f) => f.includes('Test digits (top) and their reconstructions') && f.includes('(float16 weights)')), 'the samples come from the shipped float16 weights');
+});
+
+test('06_experiment3: trains the smoke Experiment 3 grid, shows the SNR per estimator and k, and a verdict per hypothesis', () => {
+  const nb = executedNotebook('06_experiment3_estimators.ipynb');
+  const printed = outputsOf(nb).map((o) => text(o.text)).join('');
+  assert.match(printed, /8 of 8 runs of the smoke Experiment 3 grid have finished \(8 completed, 0 diverged\): the grid is complete/);
+  assert.match(printed, /8 of 8 runs of Experiment 3 have completed/);
+  assert.match(printed, /Experiment 3: IWAE-DReG keeps more active units than IWAE at k = 5\.\n  → NOT SHOWN\. .*ceiling/, 'two epochs: every unit still active');
+  assert.match(printed, /Experiment 3: IWAE-DReG's encoder gradient has a higher SNR than IWAE's at k = 50\.\n  → (SUPPORTED|CONTRADICTED|NOT SHOWN)\. Mean encoder SNR at epoch 2: /);
+  const snr = displays(nb, PLOTLY_MIME)
+    .map((o) => o.data![PLOTLY_MIME] as PlotlyFigure)
+    .find((f) => figureTitle(f).includes('gradient SNR over training'));
+  assert.ok(snr, 'the SNR figure');
+  const traces = snr.data as Array<{ name: string; y: number[]; showlegend: boolean }>;
+  assert.deepEqual(traces.filter((t) => t.showlegend).map((t) => t.name).sort(), ['IWAE k=5', 'IWAE k=50', 'IWAE-DReG k=5', 'IWAE-DReG k=50']);
+  assert.ok(traces.every((t) => t.y.length === 2 && t.y.every((v) => Number.isFinite(v) && v > 0)), 'a positive SNR at each of the 2 measured epochs');
+  assert.ok(existsSync(join(figuresDir, 'experiment3-gradient-snr.pdf')));
+  assert.ok(existsSync(join(figuresDir, 'tables', 'experiment3-verdicts.csv')));
 });
 
 test('an error thrown inside lib code called from a cell points at the .ts source line, not at invisible .js', () => {

@@ -45,7 +45,7 @@ export function registerGridCommand(program: Command): void {
     .command('grid')
     .description('train and evaluate every run of an experiment grid (resumable; several processes may share --results)')
     .option('--profile <name>', `scale: ${PROFILE_NAMES.join(', ')}`, oneOf(PROFILE_NAMES), 'quick')
-    .option('--experiment <which>', 'experiment 1, 2 or all (they share runs)', oneOf(EXPERIMENT_SELECTIONS), 'all')
+    .option('--experiment <which>', "experiment 1, 2, 3 or all (all: the study's 1 and 2, which share runs; 3, the gradient estimators, only when named)", oneOf(EXPERIMENT_SELECTIONS), 'all')
     .option('--workers <n>', 'worker processes (default: number of cores)', integerAtLeast(1))
     .option('--stack-size <n>', `most runs trained together as one batched model (default ${DEFAULT_STACK_SIZE}; runs of one model, k and settings)`, integerAtLeast(1))
     .option('--shard <i/n>', 'run only the i-th of n parts of the grid (cluster job arrays; 1-based)', shardArgument)
