@@ -148,8 +148,8 @@ function settingsOf(runs: readonly Experiment3Run[]): Array<{ model: string; k: 
     .sort((a, b) => a.k - b.k || modelOrder(a.model) - modelOrder(b.model));
 }
 
-/** Plain IWAE first, then the estimators in the order of LABELS. */
-function modelOrder(model: string): number {
+/** Plain IWAE first, then the estimators in the order of LABELS (tables and figures list them so). */
+export function modelOrder(model: string): number {
   const order = Object.keys(LABELS).indexOf(model);
   return order < 0 ? Object.keys(LABELS).length : order;
 }

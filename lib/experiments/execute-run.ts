@@ -34,7 +34,7 @@ export type ExecuteResult = { id: string; outcome: RunOutcome } | { id: string; 
  * once, its metrics.jsonl rewritten from its checkpoint), then the final evaluation of every completed
  * run without a valid final.json (all of them as one stack; final.json is written atomically and tied
  * to the checkpoint's digest, so a kill during the evaluation redoes only the evaluation), then each
- * status.json. A recorded outcome whose files no longer match it (inspectRun) is repaired the same way,
+ * status.json (a run that diverges gets its own at once, while the others train on). A recorded outcome whose files no longer match it (inspectRun) is repaired the same way,
  * from the checkpoint. Last, every completed run gets its float16 weights (run-weights.ts). One run's
  * error (a damaged file) leaves the others going. The caller holds every run's lock.
  */
@@ -62,6 +62,13 @@ export async function executeStack(configs: readonly RunConfig[], runDirs: reado
   const trained = await trainStack(toTrain.map((i) => ({ config: configs[i], runDir: runDirs[i] })), data, {
     onStep: hooks.onStep,
     onEpoch: (r, m) => hooks.onEpoch?.(toTrain[r], m),
+    // A diverged run's outcome is written at once, not when its stack ends: it can be shipped while the others train.
+    onFailure: (r, failure) => {
+      const i = toTrain[r];
+      const id = runId(configs[i]);
+      results[i] = { id, outcome: writeRunOutcome(runDirs[i], id, { status: 'failed', failure }) };
+      hooks.onFailure?.(i, failure);
+    },
   }, { restartBadCheckpoint: options.restartBadCheckpoint });
   const toEvaluate: Array<{ i: number; checkpointSha256: string; lastEpoch: EpochMetrics }> = [];
   trained.forEach((result, t) => {
@@ -70,6 +77,7 @@ export async function executeStack(configs: readonly RunConfig[], runDirs: reado
     if (result.status === 'error') {
       results[i] = { id, error: result.error };
     } else if (result.status === 'failed') {
+      if (results[i]) return; // written when it failed (onFailure)
       const failure = result.failure ?? { epoch: 0, step: 0, term: 'bound' as const, message: 'training failed without a diagnostic' };
       results[i] = { id, outcome: writeRunOutcome(runDirs[i], id, { status: 'failed', failure }) };
     } else {

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-file';
 import { closeFigureBrowser } from './browser';
 import { renderFigures, type RenderFormat } from './render';
@@ -41,6 +42,16 @@ export async function exportFigures(outputs: readonly FigureFiles[], options: Ex
     }
   });
   return written;
+}
+
+/** Figures by file stem, each written to `<dir>/<stem>.pdf` (and `.png` with `png`); returns the paths. */
+export async function exportFigureSet(figures: Record<string, PlotlyFigure>, dir: string, options: ExportOptions & { png?: boolean } = {}): Promise<string[]> {
+  const outputs = Object.entries(figures).map(([stem, figure]) => ({
+    figure,
+    pdf: join(dir, `${stem}.pdf`),
+    png: options.png ? join(dir, `${stem}.png`) : undefined,
+  }));
+  return outputs.length === 0 ? [] : exportFigures(outputs, options);
 }
 
 /** Exports one figure as a vector PDF at `outPath`. */

@@ -1,12 +1,16 @@
 import * as dfd from 'danfojs-node';
 import { join } from 'node:path';
-import { blockTableRows, comparisonTableRows, summaryTableRows, type Experiment3Analysis } from '../analysis/experiment3';
+import { analyzeExperiment3, blockTableRows, comparisonTableRows, estimatorLabel, modelOrder, summaryTableRows, type Experiment3Analysis } from '../analysis/experiment3';
+import type { GridCoverage } from '../experiments/grid-coverage';
+import type { GridAxes } from '../experiments/profiles';
+import type { RunRecord } from '../experiments/results';
+import { exportFigureSet } from '../figures/pdf';
 import { experiment3BlockSnrFigure, experiment3SnrFigure, experiment3UnitsFigure } from '../figures/experiment3-figures';
 import type { PlotlyFigure } from '../figures/types';
 import { writeFileAtomic } from '../io/atomic-file';
 
 /**
- * Notebook 06's figures and tables from one Experiment 3 analysis (lib/analysis/experiment3.ts), by file
+ * Notebook 06's figures and tables (and `iwae report`'s, and the README's block) from one Experiment 3 analysis (lib/analysis/experiment3.ts), by file
  * stem (figures/<profile>/<stem>.pdf, figures/<profile>/tables/<stem>.csv). With no finished run there
  * is nothing to draw: no figures, and only the verdicts' table.
  */
@@ -36,4 +40,75 @@ export function writeExperiment3Tables(analysis: Experiment3Analysis, dir: strin
     writeFileAtomic(path, dfd.toCSV(new dfd.DataFrame(rows), {}) as string);
     return path;
   });
+}
+
+/** What `iwae report` writes for Experiment 3: the analysis, the CSV tables and the figures (PDF, optionally PNG). */
+export interface WrittenExperiment3Report {
+  analysis: Experiment3Analysis;
+  tables: string[];
+  figures: string[];
+}
+
+/**
+ * Notebook 06's tables and figures, written without Jupyter from the records of a profile's Experiment 3
+ * grid; with no completed run there is nothing to write (the analysis, all "not shown", is still returned).
+ */
+export async function writeExperiment3Report(
+  records: readonly RunRecord[],
+  axes: readonly GridAxes[],
+  options: { figuresDir: string; tablesDir: string; label: string; latent: number; png?: boolean; env?: NodeJS.ProcessEnv },
+): Promise<WrittenExperiment3Report> {
+  const analysis = analyzeExperiment3(records, axes, options.latent);
+  if (analysis.runs.length === 0) return { analysis, tables: [], figures: [] };
+  const tables = writeExperiment3Tables(analysis, options.tablesDir);
+  const figures = experiment3Figures(analysis, options.label);
+  const written = await exportFigureSet(figures, options.figuresDir, { png: options.png, env: options.env });
+  return { analysis, tables, figures: written };
+}
+
+/** The figures of Experiment 3 the README shows (copied next to it by `iwae report --readme`). */
+export const EXPERIMENT3_README_FIGURES = ['experiment3-active-units-by-estimator', 'experiment3-gradient-snr'];
+
+/**
+ * Experiment 3 as Markdown, computed from a results directory: the README's generated Experiment 3 block
+ * (checked against the shipped runs by a test). Every (estimator, k) of the grid has a row, finished or
+ * not; the figures are linked only once there is something to draw (`figurePrefix`: their path stem).
+ */
+export function experiment3Markdown(analysis: Experiment3Analysis, coverage: GridCoverage, figurePrefix: string): string {
+  const lines: string[] = [];
+  lines.push(
+    `${coverage.completed + coverage.failed} of ${coverage.total} runs of Experiment 3 have finished (${coverage.completed} completed, ${coverage.failed} diverged); ` +
+      (coverage.missing === 0 ? 'the grid is complete.' : `${coverage.missing} are still to be trained.`),
+  );
+  lines.push('');
+  lines.push('| estimator | k | seeds | active units (train) | active units (test) | NLL | encoder SNR | decoder SNR |');
+  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  const settings = [...coverage.settings].sort((a, b) => a.k - b.k || modelOrder(a.model) - modelOrder(b.model));
+  for (const s of settings) {
+    const row = analysis.summary.find((r) => r.model === s.model && r.k === s.k);
+    const cells = row
+      ? [row.activeUnitsTrain, row.activeUnitsTest, row.nll].map((m) => formatMeanSE(m, 1)).concat([row.encoderSnr, row.decoderSnr].map((m) => formatMeanSE(m, 3)))
+      : [s.failed === s.runs ? 'diverged' : 'not trained yet', '', '', '', ''];
+    lines.push(`| ${estimatorLabel(s.model)} | ${s.k} | ${row ? row.seeds : 0} of ${s.runs} | ${cells.join(' | ')} |`);
+  }
+  lines.push('');
+  lines.push('Mean ± standard error over the finished seeds; NLL in nats by L_5000; SNR: the network mean of |E g| / sd g per parameter at the last measured epoch.');
+  lines.push('');
+  lines.push('The verdicts the analysis computes from these runs (`lib/analysis/experiment3.ts`, paired by seed):');
+  lines.push('');
+  for (const v of analysis.verdicts) lines.push(`- *${v.claim}* **${capitalize(v.verdict)}.** ${v.sentence}`);
+  if (analysis.runs.length > 0) {
+    lines.push('');
+    for (const stem of EXPERIMENT3_README_FIGURES) lines.push(`![${stem}](${figurePrefix}${stem}.png)`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function formatMeanSE(value: { mean: number; se: number }, digits: number): string {
+  if (!Number.isFinite(value.mean)) return '—';
+  return Number.isFinite(value.se) ? `${value.mean.toFixed(digits)} ± ${value.se.toFixed(digits)}` : value.mean.toFixed(digits);
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

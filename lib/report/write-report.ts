@@ -1,7 +1,6 @@
-import { join } from 'node:path';
 import type { MnistData } from '../data/mnist';
 import type { RunRecord } from '../experiments/results';
-import { exportFigures } from '../figures/pdf';
+import { exportFigureSet } from '../figures/pdf';
 import { representativeRun, sampleFigures } from './sample-figures';
 import { analyzeStudy, studyFigures, writeStudyTables, type StudyAnalysis } from './study-report';
 
@@ -26,13 +25,6 @@ export async function writeStudyReport(
   const sampled = options.data ? representativeRun(records) : null;
   if (sampled && options.data) Object.assign(figures, sampleFigures(sampled, options.data, options.label));
   // PNGs (optional) for places without a PDF viewer, such as the README.
-  const written = await exportFigures(
-    Object.entries(figures).map(([stem, figure]) => ({
-      figure,
-      pdf: join(options.figuresDir, `${stem}.pdf`),
-      png: options.png ? join(options.figuresDir, `${stem}.png`) : undefined,
-    })),
-    { env: options.env },
-  );
+  const written = await exportFigureSet(figures, options.figuresDir, { png: options.png, env: options.env });
   return { analysis, tables, figures: written };
 }

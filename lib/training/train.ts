@@ -48,6 +48,8 @@ export interface StackHooks {
   onEpoch?(run: number, metrics: EpochMetrics): void;
   /** After each optimizer step: run-steps done (a stack step counts once per run in it) out of `total`. */
   onStep?(done: number, total: number): void;
+  /** After a run's failure.json is written (NaN/Inf): it has left the stack for good, the others go on. */
+  onFailure?(run: number, failure: RunFailure): void;
 }
 
 export interface TrainOptions {
@@ -300,6 +302,7 @@ async function trainEpoch(
         const failure = describeFailure(epoch, j + 1, values[r]);
         writeFailure(m.runDir, m.config, failure);
         m.result = { config: m.config, epochs: m.metrics, status: 'failed', failure };
+        hooks.onFailure?.(m.index, failure);
         progress.total -= (m.config.epochs - epoch + 1) * perEpoch - (j + 1);
       }
       progress.done += members.length;

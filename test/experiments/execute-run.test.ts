@@ -8,6 +8,7 @@ import { loadMnist, type MnistData } from '../../lib/data/mnist';
 import { executeStack, type ExecuteHooks, type ExecuteOptions } from '../../lib/experiments/execute-run';
 import { readRunOutcome, runFile, type RunOutcome } from '../../lib/experiments/run-dir';
 import { runId } from '../../lib/experiments/run-id';
+import { readCheckpoint, writeCheckpoint } from '../../lib/training/checkpoint';
 import { REPO_ROOT } from '../helpers/cli';
 import { withoutVolatileFields } from './grid-helpers';
 
@@ -67,5 +68,41 @@ test('executeRun resumes at every stage: a kill during the final evaluation redo
     assert.equal(readRunOutcome(dir, runId(config))?.status, 'completed');
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+class Interrupt extends Error {}
+
+test('a run that diverges in a stack gets its outcome at once, while the others train on to theirs', async () => {
+  const data = await loadMnist({ cacheDir: resolve(REPO_ROOT, 'data', 'mnist') });
+  const root = mkdtempSync(join(tmpdir(), 'iwae-execute-'));
+  const configs = [3, 4].map((seed) => parseRunConfig({ ...config, seed, epochs: 2 }));
+  const dirs = configs.map((c) => join(root, runId(c)));
+  try {
+    // Both train their first epoch, then the process is stopped; a NaN poisoned into run 0's checkpoint
+    // makes it diverge at the first step of epoch 2 (as a diverging run would).
+    await assert.rejects(executeStack(configs, dirs, data, { onEpoch: (_run, m) => { if (m.epoch === 1) throw new Interrupt(); } }), Interrupt);
+    const path = join(dirs[0], 'checkpoint.bin');
+    const checkpoint = readCheckpoint(path);
+    checkpoint.parameters[0] = NaN;
+    writeCheckpoint(path, checkpoint);
+
+    const seen: string[] = [];
+    const results = await executeStack(configs, dirs, data, {
+      onFailure: (run, failure) => {
+        assert.equal(run, 0);
+        assert.equal(failure.epoch, 2);
+        const outcome = readRunOutcome(dirs[0], runId(configs[0]));
+        assert.ok(outcome?.status === 'failed', 'status.json is written before the hook');
+        assert.deepEqual(outcome.failure, failure);
+        seen.push('failed');
+      },
+      onEpoch: (run, m) => seen.push(`run ${run} epoch ${m.epoch}`),
+    });
+    assert.deepEqual(seen, ['failed', 'run 1 epoch 2'], 'the outcome came before the other run finished its epoch');
+    assert.deepEqual(results.map((r) => 'outcome' in r && r.outcome.status), ['failed', 'completed']);
+    assert.equal(readRunOutcome(dirs[0], runId(configs[0]))?.status, 'failed');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 });

@@ -6,7 +6,9 @@ import { gridCoverage } from '../../lib/experiments/grid-coverage';
 import { gridRuns } from '../../lib/experiments/grids';
 import { PROFILES } from '../../lib/experiments/profiles';
 import { readResults } from '../../lib/experiments/results';
-import { markedBlock, replaceMarkedBlock, resultsMarkdown } from '../../lib/report/results-markdown';
+import { experiment3Block, markedBlock, replaceMarkedBlock, resultsMarkdown } from '../../lib/report/results-markdown';
+import { analyzeExperiment3 } from '../../lib/analysis/experiment3';
+import { experiment3Markdown } from '../../lib/report/experiment3-report';
 import { analyzeStudy } from '../../lib/report/study-report';
 import { REPO_ROOT } from '../helpers/cli';
 
@@ -20,6 +22,19 @@ test("the README's paper-scale Results are exactly what the shipped runs give (r
   const block = markedBlock(readme, 'paper');
   assert.ok(block !== null, 'README.md has the generated paper block');
   assert.equal(block, expected);
+});
+
+test("the README's paper-scale Experiment 3 block is exactly what the shipped runs give", () => {
+  const profile = PROFILES.paper;
+  const runs = gridRuns(profile, { experiment: '3' });
+  const records = readResults(join(REPO_ROOT, profile.shippedResults!), { ids: runs.map((r) => r.id) });
+  const analysis = analyzeExperiment3(records.filter((r) => r.status === 'completed'), profile.experiments[3], profile.settings.architecture?.latent ?? 50);
+  const expected = experiment3Markdown(analysis, gridCoverage(runs, records), 'figures/readme/paper-');
+  const block = markedBlock(readFileSync(join(REPO_ROOT, 'README.md'), 'utf8'), experiment3Block('paper'));
+  assert.ok(block !== null, 'README.md has the generated Experiment 3 block');
+  assert.equal(block, expected);
+  assert.match(expected, /^\d+ of 20 runs of Experiment 3 have finished/);
+  assert.equal(expected.split('\n').filter((line) => /^\| [^|]+ \| 5 \| \d of 5 \|/.test(line)).length, 4, 'one row per estimator of the grid, finished or not');
 });
 
 test('the generated block is replaced in place, markers kept', () => {

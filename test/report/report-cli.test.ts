@@ -42,6 +42,25 @@ test('iwae report turns a smoke grid into CSV tables, vector PDFs (and PNGs) wit
   assert.equal(summary.length, 1 + 4, 'one row per (model, k) of the smoke grid: extras stay out of the study table');
 });
 
+test('iwae report beside Experiment 3 runs: the study and the estimators get their own tables and figures, with or without --profile', () => {
+  const results = join(root, 'runs'); // holds the smoke grid of the test above
+  const grid = runCli(['grid', '--profile', 'smoke', '--experiment', '3', '--workers', '2', '--results', results], {}, 300_000);
+  assert.equal(grid.code, 0, grid.stderr);
+  for (const args of [[], ['--profile', 'smoke']]) {
+    const figures = join(root, `figures-exp3${args.length}`);
+    const report = runCli(['report', '--results', results, '--figures', figures, ...args], {}, 300_000);
+    assert.equal(report.code, 0, report.stderr);
+    assert.match(report.stdout, /^claim 1 \[(supported|contradicted|not shown)\]: /m);
+    assert.match(report.stdout, /^experiment 3 \[(supported|contradicted|not shown)\]: .*DReG/m);
+    assert.match(report.stderr, /^report: 8 of 8 runs of the smoke Experiment 3 grid have finished \(8 completed, 0 diverged\): the grid is complete\.$/m);
+    const tables = readdirSync(join(figures, 'tables')).sort();
+    for (const table of ['claims.csv', 'summary-by-setting.csv', 'experiment3-summary.csv', 'experiment3-comparisons.csv', 'experiment3-verdicts.csv']) assert.ok(tables.includes(table), `${table} written`);
+    const summary = readFileSync(join(figures, 'tables', 'summary-by-setting.csv'), 'utf8').trim().split('\n');
+    assert.equal(summary.length, 1 + 4, 'the estimator runs stay out of the study table');
+    for (const stem of ['experiment3-active-units-by-estimator', 'experiment3-gradient-snr', 'experiment1-active-units-by-init']) assert.ok(existsSync(join(figures, `${stem}.pdf`)), `${stem}.pdf written`);
+  }
+});
+
 test('iwae report on a missing results directory: one line, exit 1', () => {
   const r = runCli(['report', '--results', join(root, 'nowhere')]);
   assert.equal(r.code, 1);

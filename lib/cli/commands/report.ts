@@ -3,16 +3,15 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'nod
 import { dirname, join, relative, resolve } from 'node:path';
 import { coverageSentence, gridCoverage } from '../../experiments/grid-coverage';
 import { gridRuns } from '../../experiments/grids';
-import { PROFILE_NAMES, PROFILES, type ProfileName } from '../../experiments/profiles';
-import { leftOutWarning, readResults, scaleGroups } from '../../experiments/results';
+import { PROFILE_NAMES, PROFILES, type Profile, type ProfileName } from '../../experiments/profiles';
+import { leftOutWarning, readResults, scaleGroups, type RunRecord } from '../../experiments/results';
 import { assertWritableDirectory } from '../../io/fs-errors';
 import { UserError } from '../errors';
 import { oneOf } from '../parse';
 import { loadMnistForCli } from '../mnist';
 import { DEFAULT_FIGURES_DIR, defaultResultsDir } from '../paths';
 import { writeFileAtomic } from '../../io/atomic-file';
-import { blockMarkers, markedBlock, replaceMarkedBlock, resultsMarkdown } from '../../report/results-markdown';
-
+import { blockMarkers, experiment3Block, markedBlock, replaceMarkedBlock, resultsMarkdown } from '../../report/results-markdown';
 
 interface ReportFlags {
   results?: string;
@@ -44,18 +43,23 @@ export function registerReportCommand(program: Command): void {
       const resultsDir = resolve(flags.results ?? defaultResultsDir(profile));
       if (!existsSync(resultsDir) || !statSync(resultsDir).isDirectory()) throw new UserError(`no results directory at ${resultsDir}`);
       const readmeText = flags.readme ? readReadme(flags.readme, profile!.name) : null;
-      const ids = profile ? gridRuns(profile, { extras: true }).map((r) => r.id) : undefined;
-      const found = readResults(resultsDir, { ids });
+      const studyRuns = profile ? gridRuns(profile, { extras: true }) : null;
+      const found = readResults(resultsDir, { ids: profile ? [...studyRuns!, ...gridRuns(profile, { experiment: '3' })].map((r) => r.id) : undefined });
       for (const record of found) {
         const warning = leftOutWarning(record);
         if (warning) process.stderr.write(`iwae: warning: ${warning}\n`);
       }
+      // Experiment 3's runs (by id: the estimator grid of a profile) have their own analysis.
+      const estimators = experiment3Part(found, profile);
+      const study = found.filter((r) => !estimators.ids.has(r.id));
+      const resultsArg = relative(process.cwd(), resultsDir) || '.';
       if (profile) {
-        const command = `iwae grid --profile ${profile.name} --extras --results ${relative(process.cwd(), resultsDir) || '.'}`;
-        process.stderr.write(`report: ${coverageSentence(gridCoverage(gridRuns(profile, { extras: true }), found), profile.name, command)}\n`);
+        const command = `iwae grid --profile ${profile.name} --extras --results ${resultsArg}`;
+        process.stderr.write(`report: ${coverageSentence(gridCoverage(studyRuns!, study), profile.name, command)}\n`);
       }
-      const records = found.filter((r) => r.status === 'completed');
-      if (records.length === 0) {
+      const records = study.filter((r) => r.status === 'completed');
+      const estimatorRecords = estimators.records.filter((r) => r.status === 'completed');
+      if (records.length === 0 && estimatorRecords.length === 0) {
         throw new UserError(`no completed runs in ${resultsDir}${profile ? ` for the ${profile.name} profile` : ''}: run \`iwae grid\` first`);
       }
       const scales = scaleGroups(records);
@@ -69,29 +73,74 @@ export function registerReportCommand(program: Command): void {
       // Before any work: a read-only directory or a file in the way is one line (lib/io/fs-errors.ts).
       assertWritableDirectory(figuresDir);
       assertWritableDirectory(tablesDir);
-      const data = await loadMnistForCli(flags.mnistDir, process.env);
-      // Required here: analysis and sample figures load TensorFlow, which other commands never need.
-      const { scaleLabel } = require('../../report/study-report') as typeof import('../../report/study-report');
-      const { writeStudyReport } = require('../../report/write-report') as typeof import('../../report/write-report');
-      const label = profile ? profile.label : scaleLabel(records);
-      process.stderr.write(`report: ${records.length} completed runs from ${resultsDir} (${label})\n`);
-      const report = await writeStudyReport(records, { figuresDir, tablesDir, label, data, png: flags.png || Boolean(flags.readme) });
-      if (flags.readme && readmeText !== null) {
-        const runs = gridRuns(profile!, { extras: true });
-        writeFileAtomic(flags.readme, replaceMarkedBlock(readmeText, profile!.name, resultsMarkdown(report.analysis, gridCoverage(runs, found), runs, records)));
-        // The README's figures, next to it: figures/readme/<profile>-<figure>.png.
-        const readmeFigures = resolve(dirname(flags.readme), 'figures', 'readme');
-        mkdirSync(readmeFigures, { recursive: true });
-        for (const stem of README_FIGURES) copyFileSync(join(figuresDir, `${stem}.png`), join(readmeFigures, `${profile!.name}-${stem}.png`));
-        process.stderr.write(`report: results written into ${flags.readme}, its figures into ${readmeFigures}\n`);
+      const png = flags.png || Boolean(flags.readme);
+      let readme = readmeText;
+      const readmeFigures: string[] = [];
+      if (records.length > 0) {
+        const data = await loadMnistForCli(flags.mnistDir, process.env);
+        // Required here: analysis and sample figures load TensorFlow, which other commands never need.
+        const { scaleLabel } = require('../../report/study-report') as typeof import('../../report/study-report');
+        const { writeStudyReport } = require('../../report/write-report') as typeof import('../../report/write-report');
+        const label = profile ? profile.label : scaleLabel(records);
+        process.stderr.write(`report: ${records.length} completed runs from ${resultsDir} (${label})\n`);
+        const report = await writeStudyReport(records, { figuresDir, tablesDir, label, data, png });
+        if (readme !== null) {
+          readme = replaceMarkedBlock(readme, profile!.name, resultsMarkdown(report.analysis, gridCoverage(studyRuns!, study), studyRuns!, records));
+          readmeFigures.push(...README_FIGURES);
+        }
+        for (const claim of report.analysis.claims) process.stdout.write(`claim ${claim.id} [${claim.verdict}]: ${claim.sentence}\n`);
+        process.stdout.write(`k=1 ablation: ${report.analysis.ablation.sentence}\n`);
+        process.stdout.write(`${report.tables.length} tables in ${tablesDir}, ${report.figures.length} figures in ${figuresDir}\n`);
+      } else {
+        process.stderr.write(`report: no completed run of Experiments 1 and 2 in ${resultsDir}: only Experiment 3 is reported\n`);
       }
-      for (const claim of report.analysis.claims) process.stdout.write(`claim ${claim.id} [${claim.verdict}]: ${claim.sentence}\n`);
-      process.stdout.write(`k=1 ablation: ${report.analysis.ablation.sentence}\n`);
-      process.stdout.write(`${report.tables.length} tables in ${tablesDir}, ${report.figures.length} figures in ${figuresDir}\n`);
+      if (estimators.profile) {
+        const scale = estimators.profile;
+        const runs = gridRuns(scale, { experiment: '3' });
+        const coverage = gridCoverage(runs, estimators.records);
+        process.stderr.write(`report: ${coverageSentence(coverage, `${scale.name} Experiment 3`, `iwae grid --profile ${scale.name} --experiment 3 --results ${resultsArg}`)}\n`);
+        const { writeExperiment3Report, experiment3Markdown, EXPERIMENT3_README_FIGURES } = require('../../report/experiment3-report') as typeof import('../../report/experiment3-report');
+        const written = await writeExperiment3Report(estimatorRecords, scale.experiments[3], {
+          figuresDir, tablesDir, label: scale.label, latent: scale.settings.architecture?.latent ?? 50, png,
+        });
+        if (readme !== null) {
+          readme = replaceMarkedBlock(readme, experiment3Block(scale.name), experiment3Markdown(written.analysis, coverage, `figures/readme/${scale.name}-`));
+          if (written.analysis.runs.length > 0) readmeFigures.push(...EXPERIMENT3_README_FIGURES);
+        }
+        if (written.analysis.runs.length > 0) {
+          for (const v of written.analysis.verdicts) process.stdout.write(`experiment 3 [${v.verdict}]: ${v.claim} ${v.sentence}\n`);
+          process.stdout.write(`experiment 3: ${written.tables.length} tables in ${tablesDir}, ${written.figures.length} figures in ${figuresDir}\n`);
+        }
+      } else if (estimators.records.length > 0) {
+        process.stderr.write(`report: Experiment 3 runs of several profiles in ${resultsDir} are left out; pick one with --profile <name>\n`);
+      }
+      if (flags.readme && readme !== null) {
+        // The README's figures, next to it: figures/readme/<profile>-<figure>.png.
+        const readmeFigureDir = resolve(dirname(flags.readme), 'figures', 'readme');
+        mkdirSync(readmeFigureDir, { recursive: true });
+        for (const stem of readmeFigures) copyFileSync(join(figuresDir, `${stem}.png`), join(readmeFigureDir, `${profile!.name}-${stem}.png`));
+        writeFileAtomic(flags.readme, readme);
+        process.stderr.write(`report: results written into ${flags.readme}, its figures into ${readmeFigureDir}\n`);
+      }
     });
 }
 
-/** The file --readme writes into, checked before any work: it must exist and have the profile's block. */
+/**
+ * The runs of the records that belong to an Experiment 3 grid, and the profile whose grid they are
+ * (with --profile: that one; without: the one profile all of them belong to, else null).
+ */
+function experiment3Part(records: readonly RunRecord[], profile: Profile | null): { ids: Set<string>; records: RunRecord[]; profile: Profile | null } {
+  const owners = new Map<string, Profile>();
+  for (const scale of profile ? [profile] : PROFILE_NAMES.map((name) => PROFILES[name])) {
+    for (const run of gridRuns(scale, { experiment: '3' })) owners.set(run.id, scale);
+  }
+  const part = records.filter((r) => owners.has(r.id));
+  const profiles = new Set(part.map((r) => owners.get(r.id)!));
+  const owner = profile ?? (profiles.size === 1 ? [...profiles][0] : null);
+  return { ids: new Set(part.map((r) => r.id)), records: part, profile: owner };
+}
+
+/** The file --readme writes into, checked before any work: it must exist and have the profile's blocks (Experiments 1-2 and 3). */
 function readReadme(path: string, profile: string): string {
   let text: string;
   try {
@@ -99,6 +148,8 @@ function readReadme(path: string, profile: string): string {
   } catch (err) {
     throw new UserError(`--readme: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
-  if (markedBlock(text, profile) === null) throw new UserError(`--readme: ${path} has no "${blockMarkers(profile).begin}" ... "${blockMarkers(profile).end}" block`);
+  for (const block of [profile, experiment3Block(profile)]) {
+    if (markedBlock(text, block) === null) throw new UserError(`--readme: ${path} has no "${blockMarkers(block).begin}" ... "${blockMarkers(block).end}" block`);
+  }
   return text;
 }
