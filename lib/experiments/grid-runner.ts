@@ -4,7 +4,7 @@ import { computationShape, type RunConfig } from '../config/run-config';
 import { trainingEnvironment } from '../env/tensorflow-threads';
 import { loadMnist } from '../data/mnist';
 import { assertDirectoryOrAbsent, assertWritableDirectory } from '../io/fs-errors';
-import { clearLockOfDeadProcess, isLockStale, readLock, type LockOwner } from './lock';
+import { clearLockOfDeadProcess, clearStaleLock, isLockStale, readLock, type LockOwner } from './lock';
 import { inspectRun, runDirPath, runFile, type RunFailure, type RunOutcome } from './run-dir';
 import { ensureRunWeights } from './run-weights';
 import { DamagedFileError } from '../io/sealed-json';
@@ -128,7 +128,7 @@ class GridScheduler {
       const inspection = inspectRun(runDirPath(this.options.resultsDir, run.id), run.id);
       if (inspection.problem) this.emit({ type: 'damaged', id: run.id, problem: inspection.problem, repairable: inspection.repairable });
       if (inspection.problem || this.needsWork(inspection.outcome)) this.pending.push(run.id);
-      else this.resolved.add(run.id);
+      else this.resolveDone(run.id);
       // Runs completed by an older iwae-lab get the float16 weights it did not write (cheap, no training).
       if (!inspection.problem && inspection.outcome?.status === 'completed' && inspection.config) {
         this.writeWeightsOf(run.id, inspection.config);
@@ -149,6 +149,19 @@ class GridScheduler {
       this.options.signal?.addEventListener('abort', () => this.stop(String(this.options.signal?.reason ?? 'aborted')), { once: true });
       for (let i = 0; i < workers; i++) this.spawnWorker();
     });
+  }
+
+  /**
+   * A run with its outcome: done. A lock its holder left (killed after the outcome, e.g. a run that
+   * diverged while its stack trained on) is removed; a read-only copy of results keeps it, harmlessly.
+   */
+  private resolveDone(id: string): void {
+    this.resolved.add(id);
+    try {
+      clearStaleLock(runFile(runDirPath(this.options.resultsDir, id), 'lock'));
+    } catch (err) {
+      if (!(err as NodeJS.ErrnoException).code) throw err;
+    }
   }
 
   private writeWeightsOf(id: string, config: RunConfig): void {

@@ -232,6 +232,18 @@ function sleepMs(ms: number): void {
 }
 
 /**
+ * Removes the lock at `path` if it is stale (its holder is gone), under the same guard as a claim that
+ * breaks it; returns true when there was a stale lock to remove. For runs whose outcome is recorded:
+ * a holder killed after writing it leaves a lock nobody will claim again.
+ */
+export function clearStaleLock(path: string, options: LockOptions = {}): boolean {
+  const info = readLock(path);
+  if (!info || !isLockStale(info, options)) return false;
+  breakStaleLock(path, info, options);
+  return true;
+}
+
+/**
  * Removes the lock at `path` if it was taken by process `pid` of this host and that process is gone
  * (the grid parent cleaning up after a worker it saw die). Returns true when it removed it.
  */

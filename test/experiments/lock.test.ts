@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FOREIGN_STALE_MS, LOCK_HEARTBEAT_MS, lockStaleAtMs, readLock, tryClaimLock } from '../../lib/experiments/lock';
+import { clearStaleLock, FOREIGN_STALE_MS, LOCK_HEARTBEAT_MS, lockStaleAtMs, readLock, tryClaimLock } from '../../lib/experiments/lock';
 import { processStartToken } from '../../lib/experiments/process-liveness';
 import { REPO_ROOT } from '../helpers/cli';
 
@@ -136,4 +136,18 @@ test('a file at the lock path that is not a lock is judged by its age, with the 
   const claim = tryClaimLock(path);
   assert.ok(claim.claimed);
   claim.lock.release();
+});
+
+test('clearStaleLock removes a dead holder\'s lock and leaves a live one', () => {
+  const path = freshLockPath();
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  writeFileSync(path, JSON.stringify({ pid: Number(dead.stdout), hostname: hostname(), processStart: null, token: 'dead', claimedTime: '' }));
+  assert.equal(clearStaleLock(path), true);
+  assert.equal(existsSync(path), false);
+  assert.equal(clearStaleLock(path), false, 'nothing left to clear');
+  const live = tryClaimLock(path);
+  assert.ok(live.claimed);
+  assert.equal(clearStaleLock(path), false);
+  assert.equal(readLock(path)?.owner?.token, live.lock.owner.token, 'a live holder keeps its lock');
+  live.lock.release();
 });
