@@ -48,7 +48,10 @@ export interface StackHooks {
   onEpoch?(run: number, metrics: EpochMetrics): void;
   /** After each optimizer step: run-steps done (a stack step counts once per run in it) out of `total`. */
   onStep?(done: number, total: number): void;
-  /** After a run's failure.json is written (NaN/Inf): it has left the stack for good, the others go on. */
+  /**
+   * After a run's failure.json is written (NaN/Inf): it has left the stack for good, the others go on.
+   * Also, before training starts, for each run whose failure an earlier attempt recorded.
+   */
   onFailure?(run: number, failure: RunFailure): void;
 }
 
@@ -113,6 +116,8 @@ export async function trainStack(runs: readonly StackRun[], data: MnistData, hoo
       return { ...closedMember(run, index), result: { config: run.config, status: 'error', error: err as Error } } satisfies Member;
     }
   });
+  // A failure recorded by an earlier attempt is reported at once too, as if it had just happened.
+  for (const m of members) if (m.result?.status === 'failed' && m.result.failure) hooks.onFailure?.(m.index, m.result.failure);
   // Progress counts every run-step of the runs still training, those done before a resume included.
   const active0 = members.filter((m) => !m.result);
   const progress = {

@@ -102,6 +102,18 @@ test('a run that diverges in a stack gets its outcome at once, while the others 
     assert.deepEqual(seen, ['failed', 'run 1 epoch 2'], 'the outcome came before the other run finished its epoch');
     assert.deepEqual(results.map((r) => 'outcome' in r && r.outcome.status), ['failed', 'completed']);
     assert.equal(readRunOutcome(dirs[0], runId(configs[0]))?.status, 'failed');
+
+    // An earlier attempt that recorded the failure but not the outcome (killed between the two): the
+    // failure is reported, its outcome written, as the stack opens.
+    rmSync(runFile(dirs[0], 'status'));
+    const reported: number[] = [];
+    await executeStack(configs, dirs, data, {
+      onFailure: (run) => {
+        reported.push(run);
+        assert.equal(readRunOutcome(dirs[0], runId(configs[0]))?.status, 'failed');
+      },
+    });
+    assert.deepEqual(reported, [0]);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
