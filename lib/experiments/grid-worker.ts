@@ -49,6 +49,8 @@ async function handle(message: ToWorker): Promise<void> {
 
 async function runStack(message: Extract<ToWorker, { type: 'stack' }>): Promise<void> {
   const held: Array<{ id: string; config: (typeof message.runs)[number]['config']; runDir: string; lock: HeldLock }> = [];
+  // Runs already reported to the parent (diverged mid-stack): their outcome is on disk, their lock released.
+  const reported = new Set<string>();
   try {
     for (const { id, config, runDir } of message.runs) {
       let report: RunReport | { lock: HeldLock };
@@ -81,10 +83,16 @@ async function runStack(message: Extract<ToWorker, { type: 'stack' }>): Promise<
         const now = beat();
         if (now - lastProgress < PROGRESS_MS) return;
         lastProgress = now;
-        send({ type: 'progress', ids, phase: 'training', epoch: Math.min(epochs, Math.ceil((done / total) * epochs)), epochs, done, total });
+        send({ type: 'progress', ids: ids.filter((id) => !reported.has(id)), phase: 'training', epoch: Math.min(epochs, Math.ceil((done / total) * epochs)), epochs, done, total });
       },
       onEpoch(r) {
         held[r].lock.heartbeat();
+      },
+      onFailure(r, failure) {
+        const run = held[r];
+        run.lock.release();
+        reported.add(run.id);
+        send({ type: 'finished', id: run.id, status: 'failed', failure, seconds: (performance.now() - started) / 1000 });
       },
       onEvaluation(done, total) {
         const now = beat();
@@ -96,6 +104,7 @@ async function runStack(message: Extract<ToWorker, { type: 'stack' }>): Promise<
     // The stack's wall time, shared by its runs.
     const seconds = (performance.now() - started) / 1000;
     for (const result of results) {
+      if (reported.has(result.id)) continue;
       if ('error' in result) {
         const err = result.error;
         const kind = err instanceof CheckpointError ? 'bad-checkpoint' : err instanceof DamagedFileError ? 'damaged-files' : 'other';
@@ -107,8 +116,8 @@ async function runStack(message: Extract<ToWorker, { type: 'stack' }>): Promise<
       }
     }
   } catch (err) {
-    // Not one run's problem (a full disk, a bug): every run of the stack keeps no outcome.
-    for (const run of held) send({ type: 'error', id: run.id, message: describeFileSystemError(err) ?? (err as Error).message, kind: 'other' });
+    // Not one run's problem (a full disk, a bug): every run of the stack not reported yet keeps no outcome.
+    for (const run of held.filter((r) => !reported.has(r.id))) send({ type: 'error', id: run.id, message: describeFileSystemError(err) ?? (err as Error).message, kind: 'other' });
   } finally {
     for (const run of held) run.lock.release();
     heldLocks = [];

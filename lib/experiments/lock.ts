@@ -198,9 +198,9 @@ function sameLock(a: LockInfo, b: LockInfo): boolean {
 
 /**
  * Removes the stale lock `seen` from `path`, under the guard `<path>.break` so that only one process
- * does it and only if `path` still is that lock (not a fresh claim made since it was read).
+ * does it and only if `path` still is that lock (not a fresh claim made since it was read); true when it did.
  */
-function breakStaleLock(path: string, seen: LockInfo, options: LockOptions): void {
+function breakStaleLock(path: string, seen: LockInfo, options: LockOptions): boolean {
   const guardPath = `${path}.break`;
   const guardOwner = newOwner(options);
   if (!createExclusive(guardPath, guardOwner)) {
@@ -211,16 +211,17 @@ function breakStaleLock(path: string, seen: LockInfo, options: LockOptions): voi
       const again = readLock(guardPath);
       if (again && sameLock(again, guard)) rmSync(guardPath, { force: true });
     }
-    return;
+    return false;
   }
   try {
     const current = readLock(path);
-    if (current && sameLock(current, seen)) {
-      try {
-        unlinkSync(path);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      }
+    if (!current || !sameLock(current, seen)) return false;
+    try {
+      unlinkSync(path);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      return false;
     }
   } finally {
     rmSync(guardPath, { force: true });
@@ -233,14 +234,13 @@ function sleepMs(ms: number): void {
 
 /**
  * Removes the lock at `path` if it is stale (its holder is gone), under the same guard as a claim that
- * breaks it; returns true when there was a stale lock to remove. For runs whose outcome is recorded:
+ * breaks it; returns true when this call removed it (false: none, live, or another process is on it). For runs whose outcome is recorded:
  * a holder killed after writing it leaves a lock nobody will claim again.
  */
 export function clearStaleLock(path: string, options: LockOptions = {}): boolean {
   const info = readLock(path);
   if (!info || !isLockStale(info, options)) return false;
-  breakStaleLock(path, info, options);
-  return true;
+  return breakStaleLock(path, info, options);
 }
 
 /**

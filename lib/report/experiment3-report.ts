@@ -2,6 +2,7 @@ import * as dfd from 'danfojs-node';
 import { join } from 'node:path';
 import { analyzeExperiment3, blockTableRows, comparisonTableRows, estimatorLabel, modelOrder, summaryTableRows, type Experiment3Analysis } from '../analysis/experiment3';
 import type { GridCoverage } from '../experiments/grid-coverage';
+import { capitalize, coverageCount, formatMeanSE } from './results-markdown';
 import type { GridAxes } from '../experiments/profiles';
 import type { RunRecord } from '../experiments/results';
 import { exportFigureSet } from '../figures/pdf';
@@ -51,7 +52,8 @@ export interface WrittenExperiment3Report {
 
 /**
  * Notebook 06's tables and figures, written without Jupyter from the records of a profile's Experiment 3
- * grid; with no completed run there is nothing to write (the analysis, all "not shown", is still returned).
+ * grid. With no completed run nothing is written (unlike notebook 06, which writes its verdicts' table
+ * anyway); the analysis, every verdict "not shown", is still returned for the README block.
  */
 export async function writeExperiment3Report(
   records: readonly RunRecord[],
@@ -66,20 +68,20 @@ export async function writeExperiment3Report(
   return { analysis, tables, figures: written };
 }
 
-/** The figures of Experiment 3 the README shows (copied next to it by `iwae report --readme`). */
-export const EXPERIMENT3_README_FIGURES = ['experiment3-active-units-by-estimator', 'experiment3-gradient-snr'];
+/** The figures of Experiment 3 the README shows, of those the analysis has (copied next to it by `iwae report --readme`). */
+export function experiment3ReadmeFigures(analysis: Experiment3Analysis): string[] {
+  const drawn = experiment3Figures(analysis, '');
+  return ['experiment3-active-units-by-estimator', 'experiment3-gradient-snr'].filter((stem) => stem in drawn);
+}
 
 /**
  * Experiment 3 as Markdown, computed from a results directory: the README's generated Experiment 3 block
  * (checked against the shipped runs by a test). Every (estimator, k) of the grid has a row, finished or
- * not; the figures are linked only once there is something to draw (`figurePrefix`: their path stem).
+ * not; the figures are linked once there is something to draw (`figurePrefix`: their path stem).
  */
-export function experiment3Markdown(analysis: Experiment3Analysis, coverage: GridCoverage, figurePrefix: string): string {
+export function experiment3Markdown(analysis: Experiment3Analysis, coverage: GridCoverage, finalK: number, figurePrefix: string): string {
   const lines: string[] = [];
-  lines.push(
-    `${coverage.completed + coverage.failed} of ${coverage.total} runs of Experiment 3 have finished (${coverage.completed} completed, ${coverage.failed} diverged); ` +
-      (coverage.missing === 0 ? 'the grid is complete.' : `${coverage.missing} are still to be trained.`),
-  );
+  lines.push(`${coverageCount(coverage, 'runs of Experiment 3')}; ${coverage.missing === 0 ? 'the grid is complete.' : `${coverage.missing} are still to be trained.`}`);
   lines.push('');
   lines.push('| estimator | k | seeds | active units (train) | active units (test) | NLL | encoder SNR | decoder SNR |');
   lines.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
@@ -87,28 +89,20 @@ export function experiment3Markdown(analysis: Experiment3Analysis, coverage: Gri
   for (const s of settings) {
     const row = analysis.summary.find((r) => r.model === s.model && r.k === s.k);
     const cells = row
-      ? [row.activeUnitsTrain, row.activeUnitsTest, row.nll].map((m) => formatMeanSE(m, 1)).concat([row.encoderSnr, row.decoderSnr].map((m) => formatMeanSE(m, 3)))
+      ? [row.activeUnitsTrain, row.activeUnitsTest, row.nll].map((m) => formatMeanSE(m.mean, m.se, 1)).concat([row.encoderSnr, row.decoderSnr].map((m) => formatMeanSE(m.mean, m.se, 3)))
       : [s.failed === s.runs ? 'diverged' : 'not trained yet', '', '', '', ''];
     lines.push(`| ${estimatorLabel(s.model)} | ${s.k} | ${row ? row.seeds : 0} of ${s.runs} | ${cells.join(' | ')} |`);
   }
   lines.push('');
-  lines.push('Mean ± standard error over the finished seeds; NLL in nats by L_5000; SNR: the network mean of |E g| / sd g per parameter at the last measured epoch.');
+  lines.push(`Mean ± standard error over the finished seeds; NLL in nats by L_${finalK}; SNR: the network mean of |E g| / sd g per parameter at the last measured epoch.`);
   lines.push('');
   lines.push('The verdicts the analysis computes from these runs (`lib/analysis/experiment3.ts`, paired by seed):');
   lines.push('');
   for (const v of analysis.verdicts) lines.push(`- *${v.claim}* **${capitalize(v.verdict)}.** ${v.sentence}`);
-  if (analysis.runs.length > 0) {
+  const figures = experiment3ReadmeFigures(analysis);
+  if (figures.length > 0) {
     lines.push('');
-    for (const stem of EXPERIMENT3_README_FIGURES) lines.push(`![${stem}](${figurePrefix}${stem}.png)`);
+    for (const stem of figures) lines.push(`![${stem}](${figurePrefix}${stem}.png)`);
   }
   return `${lines.join('\n')}\n`;
-}
-
-function formatMeanSE(value: { mean: number; se: number }, digits: number): string {
-  if (!Number.isFinite(value.mean)) return '—';
-  return Number.isFinite(value.se) ? `${value.mean.toFixed(digits)} ± ${value.se.toFixed(digits)}` : value.mean.toFixed(digits);
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }

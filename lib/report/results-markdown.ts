@@ -22,11 +22,7 @@ const STUDY_MODELS = new Set(['vae', 'iwae']);
  */
 export function resultsMarkdown(analysis: StudyAnalysis, coverage: GridCoverage, runs: readonly GridRun[], records: readonly RunRecord[]): string {
   const lines: string[] = [];
-  const failed = coverage.failed;
-  lines.push(
-    `${coverage.completed + failed} of ${coverage.total} runs have finished (${coverage.completed} completed, ${failed} diverged); ` +
-      (coverage.missing === 0 ? 'the grid is complete.' : `${coverage.missing} are still to be trained.`),
-  );
+  lines.push(`${coverageCount(coverage, 'runs')}; ${coverage.missing === 0 ? 'the grid is complete.' : `${coverage.missing} are still to be trained.`}`);
   lines.push('');
   const finalK = runs[0]?.config.evaluation.finalK ?? NaN;
   lines.push(`| model | k | init | seeds | ${COLUMNS.map((c) => c.label.replace('{finalK}', String(finalK))).join(' | ')} |`);
@@ -88,12 +84,17 @@ function stackTimes(records: readonly RunRecord[]): Array<{ setting: string; tra
   }));
 }
 
-function formatMeanSE(mean: number, se: number, digits: number): string {
+/** "N of M <what> have finished (C completed, F diverged)": the first words of a generated block. */
+export function coverageCount(coverage: GridCoverage, what: string): string {
+  return `${coverage.completed + coverage.failed} of ${coverage.total} ${what} have finished (${coverage.completed} completed, ${coverage.failed} diverged)`;
+}
+
+export function formatMeanSE(mean: number, se: number, digits: number): string {
   if (!Number.isFinite(mean)) return '—';
   return Number.isFinite(se) ? `${mean.toFixed(digits)} ± ${se.toFixed(digits)}` : mean.toFixed(digits);
 }
 
-function capitalize(text: string): string {
+export function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 

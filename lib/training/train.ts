@@ -116,8 +116,6 @@ export async function trainStack(runs: readonly StackRun[], data: MnistData, hoo
       return { ...closedMember(run, index), result: { config: run.config, status: 'error', error: err as Error } } satisfies Member;
     }
   });
-  // A failure recorded by an earlier attempt is reported at once too, as if it had just happened.
-  for (const m of members) if (m.result?.status === 'failed' && m.result.failure) hooks.onFailure?.(m.index, m.result.failure);
   // Progress counts every run-step of the runs still training, those done before a resume included.
   const active0 = members.filter((m) => !m.result);
   const progress = {
@@ -127,6 +125,8 @@ export async function trainStack(runs: readonly StackRun[], data: MnistData, hoo
   };
   const devices = { train: new DeviceSplit(train), test: new DeviceSplit(test) };
   try {
+    // A failure recorded by an earlier attempt is reported at once too, as if it had just happened.
+    for (const m of members) if (m.result?.status === 'failed' && m.result.failure) hooks.onFailure?.(m.index, m.result.failure);
     for (;;) {
       const active = members.filter((m) => !m.result);
       if (active.length === 0) break;

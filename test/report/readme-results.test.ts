@@ -29,7 +29,7 @@ test("the README's paper-scale Experiment 3 block is exactly what the shipped ru
   const runs = gridRuns(profile, { experiment: '3' });
   const records = readResults(join(REPO_ROOT, profile.shippedResults!), { ids: runs.map((r) => r.id) });
   const analysis = analyzeExperiment3(records.filter((r) => r.status === 'completed'), profile.experiments[3], profile.settings.architecture?.latent ?? 50);
-  const expected = experiment3Markdown(analysis, gridCoverage(runs, records), 'figures/readme/paper-');
+  const expected = experiment3Markdown(analysis, gridCoverage(runs, records), runs[0].config.evaluation.finalK, 'figures/readme/paper-');
   const block = markedBlock(readFileSync(join(REPO_ROOT, 'README.md'), 'utf8'), experiment3Block('paper'));
   assert.ok(block !== null, 'README.md has the generated Experiment 3 block');
   assert.equal(block, expected);

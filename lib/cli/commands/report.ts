@@ -33,13 +33,13 @@ export function registerReportCommand(program: Command): void {
     .option('--results <dir>', "results root (default: the profile's shipped results, e.g. <repo>/data/results/paper, else <repo>/data/runs)")
     .option('--figures <dir>', 'where the PDFs go (default: <repo>/figures/<profile> with --profile, else <repo>/figures)')
     .option('--tables <dir>', 'where the CSV tables go (default: <figures>/tables)')
-    .option('--profile <name>', `only the runs of this profile's grid (${PROFILE_NAMES.join(', ')}), titled with its label`, oneOf(PROFILE_NAMES))
+    .option('--profile <name>', `only the runs of this profile's grids, Experiments 1-2 with extras and Experiment 3 (${PROFILE_NAMES.join(', ')}), titled with its label`, oneOf(PROFILE_NAMES))
     .option('--png', 'also write each figure as PNG (for the README or slides)')
     .option('--mnist-dir <dir>', 'MNIST files for the sample figures (default: $MNIST_DIR, else the cache/packaged copy)')
-    .option('--readme <file>', "with --profile: also write the results table, claims and ablation (Markdown) into <file>'s generated block for the profile (the README's Results section)")
+    .option('--readme <file>', "with --profile: also write the results (Markdown: table, claims, ablation; Experiment 3's table and verdicts) into <file>'s two generated blocks for the profile, and copy their figures next to it")
     .action(async (flags: ReportFlags) => {
       const profile = flags.profile ? PROFILES[flags.profile] : null;
-      if (flags.readme && !profile) throw new UserError('--readme needs --profile (the block it writes is per profile)', 2);
+      if (flags.readme && !profile) throw new UserError('--readme needs --profile (the blocks it writes are per profile)', 2);
       const resultsDir = resolve(flags.results ?? defaultResultsDir(profile));
       if (!existsSync(resultsDir) || !statSync(resultsDir).isDirectory()) throw new UserError(`no results directory at ${resultsDir}`);
       const readmeText = flags.readme ? readReadme(flags.readme, profile!.name) : null;
@@ -50,22 +50,30 @@ export function registerReportCommand(program: Command): void {
         if (warning) process.stderr.write(`iwae: warning: ${warning}\n`);
       }
       // Experiment 3's runs (by id: the estimator grid of a profile) have their own analysis.
-      const estimators = experiment3Part(found, profile);
-      const study = found.filter((r) => !estimators.ids.has(r.id));
+      const experiment3 = splitExperiment3Runs(found, profile);
+      const study = found.filter((r) => !experiment3.ids.has(r.id));
       const resultsArg = relative(process.cwd(), resultsDir) || '.';
       if (profile) {
         const command = `iwae grid --profile ${profile.name} --extras --results ${resultsArg}`;
         process.stderr.write(`report: ${coverageSentence(gridCoverage(studyRuns!, study), profile.name, command)}\n`);
       }
       const records = study.filter((r) => r.status === 'completed');
-      const estimatorRecords = estimators.records.filter((r) => r.status === 'completed');
-      if (records.length === 0 && estimatorRecords.length === 0) {
+      const experiment3Records = experiment3.records.filter((r) => r.status === 'completed');
+      if (records.length === 0 && experiment3Records.length === 0) {
         throw new UserError(`no completed runs in ${resultsDir}${profile ? ` for the ${profile.name} profile` : ''}: run \`iwae grid\` first`);
       }
-      const scales = scaleGroups(records);
-      if (!profile && scales.length > 1) {
-        const listed = scales.map((g) => `${g.name}: ${g.records.length} run${g.records.length === 1 ? '' : 's'}`).join('; ');
-        throw new UserError(`${resultsDir} holds runs of ${scales.length} scales, which one report must not mix (${listed}); pick one with --profile <name>`, 2);
+      if (readmeText !== null && records.length === 0) {
+        throw new UserError(`--readme: no completed run of Experiments 1 and 2 in ${resultsDir} for the ${profile!.name} profile: its block would be left stale`);
+      }
+      if (!profile) {
+        // One report, one scale: the study's runs, and Experiment 3's runs of the same profile.
+        const scales = scaleGroups(records);
+        const groups = scales.map((g) => `${g.name}: ${g.records.length} run${g.records.length === 1 ? '' : 's'}`);
+        const owners = new Set(experiment3.records.map((r) => experiment3.owners.get(r.id)!.name));
+        for (const name of owners) groups.push(`Experiment 3 of the ${name} profile: ${experiment3.records.filter((r) => experiment3.owners.get(r.id)!.name === name).length} runs`);
+        const studyProfile = scales.length === 1 ? scales[0].profile : null;
+        const mixed = scales.length > 1 || owners.size > 1 || (scales.length === 1 && owners.size === 1 && (studyProfile === null || !owners.has(studyProfile)));
+        if (mixed) throw new UserError(`${resultsDir} holds runs of ${groups.length} scales, which one report must not mix (${groups.join('; ')}); pick one with --profile <name>`, 2);
       }
       // Per profile, as the notebooks write them, so profiles never overwrite each other's figures.
       const figuresDir = resolve(flags.figures ?? (profile ? resolve(DEFAULT_FIGURES_DIR, profile.name) : DEFAULT_FIGURES_DIR));
@@ -73,7 +81,7 @@ export function registerReportCommand(program: Command): void {
       // Before any work: a read-only directory or a file in the way is one line (lib/io/fs-errors.ts).
       assertWritableDirectory(figuresDir);
       assertWritableDirectory(tablesDir);
-      const png = flags.png || Boolean(flags.readme);
+      const png = flags.png || readmeText !== null;
       let readme = readmeText;
       const readmeFigures: string[] = [];
       if (records.length > 0) {
@@ -94,25 +102,24 @@ export function registerReportCommand(program: Command): void {
       } else {
         process.stderr.write(`report: no completed run of Experiments 1 and 2 in ${resultsDir}: only Experiment 3 is reported\n`);
       }
-      if (estimators.profile) {
-        const scale = estimators.profile;
-        const runs = gridRuns(scale, { experiment: '3' });
-        const coverage = gridCoverage(runs, estimators.records);
-        process.stderr.write(`report: ${coverageSentence(coverage, `${scale.name} Experiment 3`, `iwae grid --profile ${scale.name} --experiment 3 --results ${resultsArg}`)}\n`);
-        const { writeExperiment3Report, experiment3Markdown, EXPERIMENT3_README_FIGURES } = require('../../report/experiment3-report') as typeof import('../../report/experiment3-report');
-        const written = await writeExperiment3Report(estimatorRecords, scale.experiments[3], {
-          figuresDir, tablesDir, label: scale.label, latent: scale.settings.architecture?.latent ?? 50, png,
+      const exp3Profile = profile ?? (experiment3.records.length > 0 ? experiment3.owners.get(experiment3.records[0].id)! : null);
+      if (exp3Profile) {
+        const runs = gridRuns(exp3Profile, { experiment: '3' });
+        const coverage = gridCoverage(runs, experiment3.records);
+        process.stderr.write(`report: ${coverageSentence(coverage, `${exp3Profile.name} Experiment 3`, `iwae grid --profile ${exp3Profile.name} --experiment 3 --results ${resultsArg}`)}\n`);
+        const { writeExperiment3Report, experiment3Markdown, experiment3ReadmeFigures } = require('../../report/experiment3-report') as typeof import('../../report/experiment3-report');
+        const written = await writeExperiment3Report(experiment3Records, exp3Profile.experiments[3], {
+          figuresDir, tablesDir, label: exp3Profile.label, latent: exp3Profile.settings.architecture?.latent ?? 50, png,
         });
         if (readme !== null) {
-          readme = replaceMarkedBlock(readme, experiment3Block(scale.name), experiment3Markdown(written.analysis, coverage, `figures/readme/${scale.name}-`));
-          if (written.analysis.runs.length > 0) readmeFigures.push(...EXPERIMENT3_README_FIGURES);
+          const finalK = runs[0]?.config.evaluation.finalK ?? NaN;
+          readme = replaceMarkedBlock(readme, experiment3Block(exp3Profile.name), experiment3Markdown(written.analysis, coverage, finalK, `figures/readme/${exp3Profile.name}-`));
+          readmeFigures.push(...experiment3ReadmeFigures(written.analysis));
         }
         if (written.analysis.runs.length > 0) {
           for (const v of written.analysis.verdicts) process.stdout.write(`experiment 3 [${v.verdict}]: ${v.claim} ${v.sentence}\n`);
           process.stdout.write(`experiment 3: ${written.tables.length} tables in ${tablesDir}, ${written.figures.length} figures in ${figuresDir}\n`);
         }
-      } else if (estimators.records.length > 0) {
-        process.stderr.write(`report: Experiment 3 runs of several profiles in ${resultsDir} are left out; pick one with --profile <name>\n`);
       }
       if (flags.readme && readme !== null) {
         // The README's figures, next to it: figures/readme/<profile>-<figure>.png.
@@ -126,18 +133,16 @@ export function registerReportCommand(program: Command): void {
 }
 
 /**
- * The runs of the records that belong to an Experiment 3 grid, and the profile whose grid they are
- * (with --profile: that one; without: the one profile all of them belong to, else null).
+ * Splits off the records that belong to an Experiment 3 grid (with --profile: that profile's; without:
+ * any profile's), with the profile owning each.
  */
-function experiment3Part(records: readonly RunRecord[], profile: Profile | null): { ids: Set<string>; records: RunRecord[]; profile: Profile | null } {
+function splitExperiment3Runs(records: readonly RunRecord[], profile: Profile | null): { ids: Set<string>; records: RunRecord[]; owners: Map<string, Profile> } {
   const owners = new Map<string, Profile>();
-  for (const scale of profile ? [profile] : PROFILE_NAMES.map((name) => PROFILES[name])) {
-    for (const run of gridRuns(scale, { experiment: '3' })) owners.set(run.id, scale);
+  for (const candidate of profile ? [profile] : PROFILE_NAMES.map((name) => PROFILES[name])) {
+    for (const run of gridRuns(candidate, { experiment: '3' })) owners.set(run.id, candidate);
   }
   const part = records.filter((r) => owners.has(r.id));
-  const profiles = new Set(part.map((r) => owners.get(r.id)!));
-  const owner = profile ?? (profiles.size === 1 ? [...profiles][0] : null);
-  return { ids: new Set(part.map((r) => r.id)), records: part, profile: owner };
+  return { ids: new Set(part.map((r) => r.id)), records: part, owners };
 }
 
 /** The file --readme writes into, checked before any work: it must exist and have the profile's blocks (Experiments 1-2 and 3). */
