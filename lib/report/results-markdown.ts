@@ -60,7 +60,7 @@ export function resultsMarkdown(analysis: StudyAnalysis, coverage: GridCoverage,
     const total = timing.reduce((a, t) => a + t.trainingHours + t.evaluationMinutes / 60, 0);
     lines.push('');
     lines.push(
-      `Compute, from the runs' own records (each setting's 5 seeds trained as one stack, two stacks at a time on the machine's 2 cores; ` +
+      `Compute, from the runs' own records (each setting's 5 seeds trained as one stack, mostly two stacks at a time on the machine's 2 cores, one thread each; ` +
         `per-epoch wall seconds summed, then the final evaluation): ` +
         timing.map((t) => `${t.setting} ${t.trainingHours.toFixed(1)} h + ${Math.round(t.evaluationMinutes)} min`).join(', ') +
         `; ${total.toFixed(1)} stack-hours so far.`,
