@@ -81,7 +81,7 @@ export function pairedComparison(x: readonly number[], y: readonly number[]): Pa
   const t = constant
     ? { statistic: mean === 0 ? 0 : Math.sign(mean) * Infinity, pValue: mean === 0 ? 1 : 0, ci: [mean, mean] }
     : ttest([...x], [...y]);
-  const w = nonZero.length === 0 ? { statistic: 0, pValue: 1 } : wilcoxon([...x], [...y], { zeroMethod: 'wilcox' });
+  const w = nonZero.length === 0 ? { statistic: 0, pValue: 1 } : signedRankTest(x, y, d);
   return {
     n: d.length,
     meanDifference: mean,
@@ -92,4 +92,60 @@ export function pairedComparison(x: readonly number[], y: readonly number[]): Pa
     wilcoxonStatistic: w.statistic,
     wilcoxonPValue: w.pValue,
   };
+}
+
+/**
+ * Wilcoxon's signed-rank test of paired x, y (two-sided; zero differences dropped, as Wilcoxon did).
+ * stdlib's exact distribution where it has one (no ties, no zeros). With ties or zeros stdlib, like R's
+ * wilcox.test, switches to a normal approximation, which at a handful of pairs is anti-conservative:
+ * five tied positive differences get p = 0.037, where no sign pattern can give less than 2/32 = 0.0625.
+ * There the p-value is exact too, from the permutation distribution given the midranks (what R's
+ * exactRankTests::wilcox.exact and scipy's PermutationMethod compute).
+ */
+function signedRankTest(x: readonly number[], y: readonly number[], d: readonly number[]): { statistic: number; pValue: number } {
+  const nonZero = d.filter((v) => v !== 0);
+  const magnitudes = nonZero.map(Math.abs);
+  const tied = new Set(magnitudes).size !== magnitudes.length;
+  if (!tied && nonZero.length === d.length) return wilcoxon([...x], [...y], { zeroMethod: 'wilcox' });
+  const ranks = doubledMidranks(magnitudes);
+  const observed = ranks.reduce((sum, r, i) => sum + (nonZero[i] > 0 ? r : 0), 0);
+  return { statistic: observed / 2, pValue: exactSignedRankPValue(ranks, observed) };
+}
+
+/** 2 x the midrank of each value (ascending; tied values share their mean rank): whole numbers. */
+function doubledMidranks(values: readonly number[]): number[] {
+  const order = values.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
+  const ranks = new Array<number>(values.length);
+  for (let start = 0; start < order.length; ) {
+    let end = start;
+    while (end + 1 < order.length && order[end + 1][0] === order[start][0]) end++;
+    for (let j = start; j <= end; j++) ranks[order[j][1]] = start + end + 2; // 2 x mean of ranks start+1..end+1
+    start = end + 1;
+  }
+  return ranks;
+}
+
+/**
+ * P(|T - E T| >= |observed - E T|) where T sums each (whole-number) rank with probability 1/2 (every
+ * sign pattern equally likely under the null): the distribution of T by dynamic programming over its
+ * possible sums, so exact for any number of pairs.
+ */
+function exactSignedRankPValue(ranks: readonly number[], observed: number): number {
+  const total = ranks.reduce((a, b) => a + b, 0);
+  let probability = new Float64Array(total + 1);
+  probability[0] = 1;
+  for (const r of ranks) {
+    const next = new Float64Array(total + 1);
+    for (let t = 0; t <= total; t++) {
+      if (probability[t] === 0) continue;
+      next[t] += probability[t] / 2;
+      next[t + r] += probability[t] / 2;
+    }
+    probability = next;
+  }
+  // Doubled distances from the mean (total / 2), so every comparison is between whole numbers.
+  const distance = Math.abs(2 * observed - total);
+  let p = 0;
+  for (let t = 0; t <= total; t++) if (Math.abs(2 * t - total) >= distance) p += probability[t];
+  return Math.min(1, p);
 }

@@ -61,6 +61,18 @@ test('claim 1 is supported when IWAE k=5 has more units than VAE k=5 in every pa
   assert.equal(claimIwaeMoreActiveUnits(fewer).verdict, 'contradicted');
 });
 
+test('claim 1 on one init\'s 5 seeds (a partial grid): not shown, because 5 pairs cannot reach significance, and the sentence says so', () => {
+  const oneInit = grid((model, k, init, seed) => (model === 'iwae' && k === 5 ? 21 : 14 + (seed % 2))).filter((r) => r.init === 'he-normal');
+  const c = claimIwaeMoreActiveUnits(oneInit);
+  assert.equal(c.verdict, 'not shown');
+  assert.match(c.sentence, /Over 5 pairs .* more in 5 of 5 pairs .*Wilcoxon p = 0\.063.*: with 5 pairs the Wilcoxon signed-rank test cannot reach α = 0\.05 \(its smallest p is 0\.0625\)/);
+  // Six pairs can: the usual reading comes back.
+  const sixPairs = grid((model, k, init, seed) => (model === 'iwae' && k === 5 ? 21 : seed % 2 === 0 && init === 'he-uniform' ? 22 : 14)).filter((r) => r.init === 'he-normal' || (r.init === 'he-uniform' && r.seed === 10));
+  const six = claimIwaeMoreActiveUnits(sixPairs);
+  assert.match(six.sentence, /Over 6 pairs .* more in 5 of 6 pairs/);
+  assert.match(six.sentence, /not significant at α = 0\.05\.$/);
+});
+
 test('claim 2: an init that changes the count is detected; seed-only noise is not', () => {
   const noEffect = grid((model, k, init, seed) => 18 + (seed % 4));
   assert.equal(claimInitHasMinimalEffect(noEffect).verdict, 'supported');

@@ -48,6 +48,23 @@ test('paired t-test matches a t(4) computed independently', () => {
   assert.ok(r.wilcoxonPValue > 0 && r.wilcoxonPValue <= 1);
 });
 
+test('Wilcoxon signed-rank p-values are exact, with ties and zeros too (reference: scipy 1.17 wilcoxon with PermutationMethod, all sign patterns)', () => {
+  const cases: Array<{ x: number[]; y: number[]; statistic: number; p: number }> = [
+    // Five tied positive differences (IWAE vs VAE active units at one init): 2 / 2^5, not the normal approximation's 0.037.
+    { x: [21, 21, 20, 21, 21], y: [14, 15, 14, 14, 15], statistic: 15, p: 0.0625 },
+    // Ties and a zero (dropped): 10 of the 64 sign patterns of the 6 non-zero differences are as extreme.
+    { x: [3, 5, 2, 7, 7, 1, 4], y: [1, 5, 3, 4, 4, 2, 1], statistic: 18, p: 0.15625 },
+    { x: [10, 12, 11, 14, 9, 13, 12, 15], y: [9, 10, 12, 11, 9, 11, 10, 12], statistic: 26.5, p: 0.046875 },
+    // No ties: stdlib's exact distribution, which scipy agrees with.
+    { x: [1.5, 2.25, 3.25, 4.75, 5.25, 7], y: [0.5, 3, 1, 3, 2, 4], statistic: 20, p: 0.0625 },
+  ];
+  for (const c of cases) {
+    const r = pairedComparison(c.x, c.y);
+    close(r.wilcoxonPValue, c.p, 1e-12);
+    assert.equal(r.wilcoxonStatistic, c.statistic);
+  }
+});
+
 test('paired comparison rejects mismatched lengths', () => {
   assert.throws(() => pairedComparison([1, 2], [1]), /equal lengths/);
 });

@@ -1,12 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseRunConfig } from '../../lib/config/run-config';
 import { runGrid, type GridRunSpec } from '../../lib/experiments/grid-runner';
+import { readLock, tryClaimLock } from '../../lib/experiments/lock';
 import { PROFILES } from '../../lib/experiments/profiles';
-import { readRunOutcome } from '../../lib/experiments/run-dir';
+import { readRunOutcome, runFile, writeRunOutcome } from '../../lib/experiments/run-dir';
 import { runId } from '../../lib/experiments/run-id';
 import { readResults } from '../../lib/experiments/results';
 import { REPO_ROOT } from '../helpers/cli';
@@ -61,6 +63,37 @@ test('a run that hits NaN is marked failed with its diagnostic, the others compl
     assert.equal(after?.status, 'failed');
     assert.ok(after!.finishedTime > before, 'a new outcome was recorded');
     assert.deepEqual(after?.status === 'failed' && after.failure, failure);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a grid clears the lock a dead process left on a run that has its outcome, trains nothing, and keeps a live holder\'s lock', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'iwae-grid-stale-lock-'));
+  // Two runs that diverged earlier (outcome on disk), each still locked: by a process that is gone (as
+  // when a stack is killed after one of its runs diverged) and by this live process.
+  const [orphaned, held] = [spec('iwae', 11), spec('iwae', 12)];
+  const failure = { epoch: 1, step: 3, term: 'bound' as const, message: 'non-finite bound at epoch 1, step 3' };
+  try {
+    for (const run of [orphaned, held]) {
+      mkdirSync(join(dir, run.id), { recursive: true });
+      writeFileSync(join(dir, run.id, 'config.json'), JSON.stringify(run.config));
+      writeRunOutcome(join(dir, run.id), run.id, { status: 'failed', failure });
+    }
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const deadLock = runFile(join(dir, orphaned.id), 'lock');
+    writeFileSync(deadLock, JSON.stringify({ pid: Number(dead.stdout), hostname: hostname(), processStart: null, token: 'dead', claimedTime: '' }));
+    const live = tryClaimLock(runFile(join(dir, held.id), 'lock'));
+    assert.ok(live.claimed);
+    try {
+      const summary = await runGrid({ runs: [orphaned, held], resultsDir: dir, workers: 1, mnist: { mnistCacheDir: resolve(REPO_ROOT, 'data', 'mnist') } });
+      assert.deepEqual(summary.ranNow, []);
+      assert.deepEqual(summary.failed.map((f) => f.id).sort(), [orphaned.id, held.id].sort());
+      assert.equal(existsSync(deadLock), false, 'the dead holder\'s lock is gone');
+      assert.equal(readLock(runFile(join(dir, held.id), 'lock'))?.owner?.token, live.lock.owner.token, 'a live holder keeps its lock');
+    } finally {
+      live.lock.release();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,9 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../helpers/cli';
+import { gridRuns } from '../../lib/experiments/grids';
+import { PROFILES } from '../../lib/experiments/profiles';
+import { runDirPath, writeRunOutcome } from '../../lib/experiments/run-dir';
+import { REPO_ROOT, runCli, withoutTensorFlowBanner } from '../helpers/cli';
 import { pdfText } from '../helpers/pdf-text';
 
 const root = mkdtempSync(join(tmpdir(), 'iwae-report-'));
@@ -66,4 +69,21 @@ test('iwae report on a missing results directory: one line, exit 1', () => {
   assert.equal(r.code, 1);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, /no results directory at .*nowhere/);
+});
+
+test('iwae report without --profile refuses study runs of one profile beside Experiment 3 runs of another: one line, exit 2', () => {
+  const results = join(root, 'mixed');
+  cpSync(join(REPO_ROOT, 'test', 'fixtures', 'shipped-smoke'), results, { recursive: true }); // two completed smoke runs
+  // An Experiment 3 run of the quick profile that diverged (its outcome is all a report reads first).
+  const [estimatorRun] = gridRuns(PROFILES.quick, { experiment: '3' });
+  const dir = runDirPath(results, estimatorRun.id);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(estimatorRun.config));
+  writeRunOutcome(dir, estimatorRun.id, { status: 'failed', failure: { epoch: 1, step: 3, term: 'bound', message: 'non-finite bound at epoch 1, step 3' } });
+  const r = runCli(['report', '--results', results, '--figures', join(root, 'figures-mixed')]);
+  assert.equal(r.code, 2, r.stderr);
+  const lines = withoutTensorFlowBanner(r.stderr).trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0], /holds runs of 2 scales, which one report must not mix \(smoke profile: 2 runs; Experiment 3 of the quick profile: 1 run\); pick one with --profile <name>/);
+  assert.equal(existsSync(join(root, 'figures-mixed')), false, 'nothing written');
 });

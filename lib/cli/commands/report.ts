@@ -70,7 +70,10 @@ export function registerReportCommand(program: Command): void {
         const scales = scaleGroups(records);
         const groups = scales.map((g) => `${g.name}: ${g.records.length} run${g.records.length === 1 ? '' : 's'}`);
         const owners = new Set(experiment3.records.map((r) => experiment3.owners.get(r.id)!.name));
-        for (const name of owners) groups.push(`Experiment 3 of the ${name} profile: ${experiment3.records.filter((r) => experiment3.owners.get(r.id)!.name === name).length} runs`);
+        for (const name of owners) {
+          const count = experiment3.records.filter((r) => experiment3.owners.get(r.id)!.name === name).length;
+          groups.push(`Experiment 3 of the ${name} profile: ${count} run${count === 1 ? '' : 's'}`);
+        }
         const studyProfile = scales.length === 1 ? scales[0].profile : null;
         const mixed = scales.length > 1 || owners.size > 1 || (scales.length === 1 && owners.size === 1 && (studyProfile === null || !owners.has(studyProfile)));
         if (mixed) throw new UserError(`${resultsDir} holds runs of ${groups.length} scales, which one report must not mix (${groups.join('; ')}); pick one with --profile <name>`, 2);
