@@ -28,9 +28,11 @@ export function claimIwaeMoreActiveUnits(rows: readonly RunRow[]): ClaimCheck {
   const wins = c.test.meanDifference;
   const verdict: Verdict = p < ALPHA ? (wins > 0 ? 'supported' : 'contradicted') : 'not shown';
   const more = c.pairs.filter((pair) => pair.a > pair.b).length;
-  // The exact two-sided signed-rank test of n pairs cannot go below 2 / 2^n (every pair one way): with
-  // 5 pairs (one init's seeds) that is 0.0625, so "not significant" would be a statement about n.
-  const smallestP = 2 ** (1 - c.test.n);
+  // The exact two-sided signed-rank test of m non-zero differences cannot go below 2 / 2^m (all of one
+  // sign; ties do not change that): with 5 pairs (one init's seeds) 0.0625, so "not significant" would
+  // be a statement about m, not about the models.
+  const differing = c.pairs.filter((pair) => pair.a !== pair.b).length;
+  const smallestP = differing === 0 ? 1 : 2 ** (1 - differing);
   const sentence =
     `Over ${c.test.n} pairs (same seed and init), IWAE k=5 has ${fmt(c.meanA, 1)} active units and VAE k=5 ${fmt(c.meanB, 1)}, ` +
     `more in ${more} of ${c.test.n} pairs ` +
@@ -40,7 +42,7 @@ export function claimIwaeMoreActiveUnits(rows: readonly RunRow[]): ClaimCheck {
       : verdict === 'contradicted'
         ? 'VAE uses significantly more units, contrary to the claim.'
         : smallestP >= ALPHA
-          ? `with ${c.test.n} pairs the Wilcoxon signed-rank test cannot reach α = ${ALPHA} (its smallest p is ${smallestP.toFixed(4)}): more settings must finish before the claim can be tested.`
+          ? `with ${differing} pair${differing === 1 ? '' : 's'} that differ the Wilcoxon signed-rank test cannot reach α = ${ALPHA} (its smallest p is ${smallestP.toFixed(4)}): more settings must finish before the claim can be tested.`
           : `the difference is not significant at α = ${ALPHA}.`);
   return { id: 1, claim, verdict, sentence };
 }

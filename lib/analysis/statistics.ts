@@ -1,7 +1,6 @@
 import anova1 from '@stdlib/stats-anova1';
 import kruskalTest from '@stdlib/stats-kruskal-test';
 import ttest from '@stdlib/stats-ttest';
-import wilcoxon from '@stdlib/stats-wilcoxon';
 
 export interface MeanSE {
   mean: number;
@@ -81,7 +80,7 @@ export function pairedComparison(x: readonly number[], y: readonly number[]): Pa
   const t = constant
     ? { statistic: mean === 0 ? 0 : Math.sign(mean) * Infinity, pValue: mean === 0 ? 1 : 0, ci: [mean, mean] }
     : ttest([...x], [...y]);
-  const w = nonZero.length === 0 ? { statistic: 0, pValue: 1 } : signedRankTest(x, y, d);
+  const w = nonZero.length === 0 ? { statistic: 0, pValue: 1 } : signedRankTest(d);
   return {
     n: d.length,
     meanDifference: mean,
@@ -95,19 +94,17 @@ export function pairedComparison(x: readonly number[], y: readonly number[]): Pa
 }
 
 /**
- * Wilcoxon's signed-rank test of paired x, y (two-sided; zero differences dropped, as Wilcoxon did).
- * stdlib's exact distribution where it has one (no ties, no zeros). With ties or zeros stdlib, like R's
- * wilcox.test, switches to a normal approximation, which at a handful of pairs is anti-conservative:
- * five tied positive differences get p = 0.037, where no sign pattern can give less than 2/32 = 0.0625.
- * There the p-value is exact too, from the permutation distribution given the midranks (what R's
- * exactRankTests::wilcox.exact and scipy's PermutationMethod compute).
+ * Wilcoxon's signed-rank test of the paired differences d (two-sided; zero differences dropped before
+ * ranking, as Wilcoxon did): T+ and its exact p from the permutation distribution given the midranks
+ * (what R's exactRankTests::wilcox.exact and scipy's PermutationMethod compute), for any n. Not stdlib's
+ * (@stdlib/stats-wilcoxon, which the tests keep as a cross-check): like R's wilcox.test it switches to a
+ * normal approximation with ties, zeros or more than 50 pairs, which at a handful of pairs is
+ * anti-conservative (five tied positive differences: 0.037, where no sign pattern gives less than
+ * 2/32 = 0.0625), and its exact branch can exceed 1.
  */
-function signedRankTest(x: readonly number[], y: readonly number[], d: readonly number[]): { statistic: number; pValue: number } {
+function signedRankTest(d: readonly number[]): { statistic: number; pValue: number } {
   const nonZero = d.filter((v) => v !== 0);
-  const magnitudes = nonZero.map(Math.abs);
-  const tied = new Set(magnitudes).size !== magnitudes.length;
-  if (!tied && nonZero.length === d.length) return wilcoxon([...x], [...y], { zeroMethod: 'wilcox' });
-  const ranks = doubledMidranks(magnitudes);
+  const ranks = doubledMidranks(nonZero.map(Math.abs));
   const observed = ranks.reduce((sum, r, i) => sum + (nonZero[i] > 0 ? r : 0), 0);
   return { statistic: observed / 2, pValue: exactSignedRankPValue(ranks, observed) };
 }

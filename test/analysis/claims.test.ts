@@ -65,7 +65,12 @@ test('claim 1 on one init\'s 5 seeds (a partial grid): not shown, because 5 pair
   const oneInit = grid((model, k, init, seed) => (model === 'iwae' && k === 5 ? 21 : 14 + (seed % 2))).filter((r) => r.init === 'he-normal');
   const c = claimIwaeMoreActiveUnits(oneInit);
   assert.equal(c.verdict, 'not shown');
-  assert.match(c.sentence, /Over 5 pairs .* more in 5 of 5 pairs .*Wilcoxon p = 0\.063.*: with 5 pairs the Wilcoxon signed-rank test cannot reach α = 0\.05 \(its smallest p is 0\.0625\)/);
+  assert.match(c.sentence, /Over 5 pairs .* more in 5 of 5 pairs .*Wilcoxon p = 0\.063.*: with 5 pairs that differ the Wilcoxon signed-rank test cannot reach α = 0\.05 \(its smallest p is 0\.0625\)/);
+  // Pairs with no difference do not count: 7 pairs, 5 that differ, still cannot reach it.
+  const withTies = [...oneInit, ...grid(() => 18).filter((r) => r.k === 5 && r.init === 'he-uniform' && (r.seed === 10 || r.seed === 32))];
+  const tied = claimIwaeMoreActiveUnits(withTies);
+  assert.equal(tied.verdict, 'not shown');
+  assert.match(tied.sentence, /Over 7 pairs .* more in 5 of 7 pairs .*: with 5 pairs that differ .*cannot reach α = 0\.05/);
   // Six pairs can: the usual reading comes back.
   const sixPairs = grid((model, k, init, seed) => (model === 'iwae' && k === 5 ? 21 : seed % 2 === 0 && init === 'he-uniform' ? 22 : 14)).filter((r) => r.init === 'he-normal' || (r.init === 'he-uniform' && r.seed === 10));
   const six = claimIwaeMoreActiveUnits(sixPairs);
