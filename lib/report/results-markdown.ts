@@ -54,7 +54,16 @@ export function resultsMarkdown(analysis: StudyAnalysis, coverage: GridCoverage,
   const extrasRuns = extras.reduce((a, s) => a + s.runs, 0);
   const truncated = runs.filter((r) => r.config.init === 'truncated-normal').length;
   const truncatedFailed = coverage.settings.filter((s) => s.init === 'truncated-normal').reduce((a, s) => a + s.failed, 0);
-  lines.push(`Extras: ${extrasDone} of ${extrasRuns} finished; ${truncatedFailed} of the ${truncated} truncated-normal runs diverged so far (NaN/Inf, recorded as failed with the step and term).`);
+  // A truncated-normal run that never hit NaN/Inf still finishes: its numbers say what it learned.
+  const survivors = records.filter((r) => r.status === 'completed' && r.config?.init === 'truncated-normal' && r.final);
+  const survived = survivors.map((r) => {
+    const last = r.epochs[r.epochs.length - 1];
+    return `${modelLabel(r.config!.model, r.config!.k)} seed ${r.config!.seed} (test KL ${formatNats(last.testKL)} nats at epoch ${last.epoch}, NLL ${formatNats(r.final!.nll)})`;
+  });
+  lines.push(
+    `Extras: ${extrasDone} of ${extrasRuns} finished; ${truncatedFailed} of the ${truncated} truncated-normal runs diverged so far (NaN/Inf, recorded as failed with the step and term)` +
+      (survived.length > 0 ? `; ${survived.length} finished without a NaN: ${survived.join(', ')}.` : '.'),
+  );
   const timing = stackTimes(records);
   if (timing.length > 0) {
     const total = timing.reduce((a, t) => a + t.trainingHours + t.evaluationMinutes / 60, 0);
@@ -67,6 +76,11 @@ export function resultsMarkdown(analysis: StudyAnalysis, coverage: GridCoverage,
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Nats as the table shows them, and in scientific notation where a run's numbers have blown up. */
+function formatNats(value: number): string {
+  return Math.abs(value) < 1e5 ? value.toFixed(2) : value.toExponential(1);
 }
 
 /** Wall time of each finished stack (a setting whose seeds all completed: they share epochs and evaluation). */

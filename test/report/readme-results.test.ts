@@ -44,3 +44,14 @@ test('the generated block is replaced in place, markers kept', () => {
   assert.ok(updated.startsWith('intro\n') && updated.endsWith('<!-- results:paper:end -->\nrest\n'));
   assert.throws(() => replaceMarkedBlock('no block', 'paper', 'x'), /no "<!-- results:paper:begin/);
 });
+
+test('a truncated-normal run that finished without a NaN is named in the extras line with its test KL and NLL', () => {
+  const records = readResults(join(REPO_ROOT, 'test', 'fixtures', 'shipped-smoke')); // two completed smoke runs
+  const [first] = records;
+  const last = first.epochs[first.epochs.length - 1];
+  const survivor = { ...first, id: `${first.id}-tn`, config: { ...first.config!, init: 'truncated-normal' as const }, epochs: [...first.epochs.slice(0, -1), { ...last, testKL: 1.23e8 }] };
+  const runs = gridRuns(PROFILES.smoke, { extras: true });
+  const markdown = resultsMarkdown(analyzeStudy(records), gridCoverage(runs, records), runs, [...records, survivor]);
+  assert.match(markdown, new RegExp(`; 1 finished without a NaN: IWAE k=5 seed ${first.config!.seed} \\(test KL 1\\.2e\\+8 nats at epoch ${last.epoch}, NLL ${first.final!.nll.toFixed(2)}\\)\\.$`, 'm'));
+  assert.match(resultsMarkdown(analyzeStudy(records), gridCoverage(runs, records), runs, records), /recorded as failed with the step and term\)\.$/m, 'no survivors: no list');
+});
