@@ -53,8 +53,23 @@ const CEILING_MARGIN = 2;
 /** Claim 2: the init has no effect on active units beyond run-to-run variance (per model and k, Bonferroni). */
 export function claimInitHasMinimalEffect(rows: readonly RunRow[]): ClaimCheck {
   const claim = 'Weight initialization (Xavier vs He, uniform vs normal) has minimal impact on the number of active latent dimensions.';
-  const effects: InitEffect[] = initEffects(rows, 'activeUnitsTrain');
-  if (effects.length === 0) return { id: 2, claim, verdict: 'not shown', sentence: 'Not enough runs per init to test it.' };
+  const tested: InitEffect[] = initEffects(rows, 'activeUnitsTrain');
+  if (tested.length === 0) return { id: 2, claim, verdict: 'not shown', sentence: 'Not enough runs per init to test it.' };
+  // The claim compares Xavier with He: a setting whose finished inits are all of one family (a partly
+  // trained grid) cannot speak for it.
+  const family = (init: string) => init.split('-')[0];
+  const effects = tested.filter((e) => new Set(Object.keys(e.byInit).map(family)).size > 1);
+  if (effects.length === 0) {
+    const inits = [...new Set(tested.flatMap((e) => Object.keys(e.byInit)))].sort();
+    return {
+      id: 2,
+      claim,
+      verdict: 'not shown',
+      sentence:
+        `The inits finished so far (${inits.join(', ')}, in ${tested.length} (model, k) setting${tested.length === 1 ? '' : 's'}) are all of one family; ` +
+        'the claim compares Xavier with He, so it needs a setting with both.',
+    };
+  }
   // At the ceiling (every unit of every run still active, early in training) no init can show an effect:
   // "no difference" would then be vacuous, not evidence for the claim.
   const latent = rows[0].activityTrain.length;
@@ -77,7 +92,7 @@ export function claimInitHasMinimalEffect(rows: readonly RunRow[]): ClaimCheck {
   const minP = Math.min(...effects.map((e) => e.kruskal.pValue));
   const verdict: Verdict = significant.length === 0 ? 'supported' : 'contradicted';
   const sentence =
-    `Across ${effects.length} (model, k) settings, the largest gap between init means is ${fmt(Math.max(...spread), 1)} units; ` +
+    `Across ${effects.length} (model, k) setting${effects.length === 1 ? '' : 's'} with Xavier and He inits, the largest gap between init means is ${fmt(Math.max(...spread), 1)} units; ` +
     `the smallest Kruskal-Wallis p-value is ${fmtP(minP).replace('p = ', '')} (Bonferroni threshold ${fmt(threshold, 4)}): ` +
     (verdict === 'supported'
       ? 'no setting shows a significant init effect, consistent with the claim.'
@@ -165,7 +180,9 @@ export function kOneAblation(rows: readonly RunRow[], metric: ModelComparison['m
   };
   let sentence: string;
   if (!closedVsSampled || !sampledVsIwae) {
-    sentence = 'The sampled-KL runs are missing (run the grid with --extras) or unpaired, so the ablation cannot be read.';
+    sentence =
+      'Fewer than two finished sampled-KL runs are paired (same seed and init) with finished VAE and IWAE k=1 runs ' +
+      '(the sampled-KL runs are among `iwae grid --extras`), so the ablation cannot be read.';
   } else {
     const pCS = closedVsSampled.test.wilcoxonPValue;
     const pSI = sampledVsIwae.test.wilcoxonPValue;

@@ -88,6 +88,17 @@ test('claim 2: an init that changes the count is detected; seed-only noise is no
   assert.equal(effects.length, 4);
   assert.ok(effects.every((e) => e.kruskal.pValue < 0.01 && e.anova.pValue < 0.001));
 
+  // A partly trained grid with only He inits finished: the claim (Xavier vs He) is not shown, not supported.
+  const heOnly = grid((model, k, init, seed) => 18 + (seed % 4)).filter((r) => r.init.startsWith('he-') && r.model === 'iwae' && r.k === 1);
+  const partial = claimInitHasMinimalEffect(heOnly);
+  assert.equal(partial.verdict, 'not shown');
+  assert.match(partial.sentence, /\(he-normal, he-uniform, in 1 \(model, k\) setting\) are all of one family; the claim compares Xavier with He/);
+  // One He and one Xavier init are enough to read it; the He-only settings do not count.
+  const mixed = [...heOnly, ...grid((model, k, init, seed) => 18 + (seed % 4)).filter((r) => r.model === 'vae' && r.k === 5 && (r.init === 'he-normal' || r.init === 'xavier-uniform'))];
+  const read = claimInitHasMinimalEffect(mixed);
+  assert.equal(read.verdict, 'supported');
+  assert.match(read.sentence, /^Across 1 \(model, k\) setting with Xavier and He inits, the largest gap/);
+
   // Every unit active in every run: no init could differ, so the claim is not shown (not supported).
   const ceiling = claimInitHasMinimalEffect(grid(() => 50));
   assert.equal(ceiling.verdict, 'not shown');

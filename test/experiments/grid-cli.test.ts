@@ -19,6 +19,7 @@ test('bad grid flags: one clear line, exit 2', () => {
   assertUsageError(['grid', '--workers', '0'], /--workers.*must be >= 1/);
   assertUsageError(['grid', '--experiment', '4'], /--experiment.*expected one of 1, 2, 3, all/);
   assertUsageError(['grid', '--no-such-flag'], /unknown option '--no-such-flag'/);
+  assertUsageError(['grid', '--experiment', '3', '--extras', '--list'], /--extras adds ablation runs to Experiments 1 and 2, not to Experiment 3/);
 });
 
 test('iwae results on a missing directory: one line, exit 1', () => {

@@ -45,7 +45,7 @@ test('the generated block is replaced in place, markers kept', () => {
   assert.throws(() => replaceMarkedBlock('no block', 'paper', 'x'), /no "<!-- results:paper:begin/);
 });
 
-test('a truncated-normal run that finished without a NaN is named in the extras line with its test KL and NLL', () => {
+test('a truncated-normal run that finished without a NaN is named in the extras line with its test KL and NLL; an ablation with no finished run says so', () => {
   const records = readResults(join(REPO_ROOT, 'test', 'fixtures', 'shipped-smoke')); // two completed smoke runs
   const [first] = records;
   const last = first.epochs[first.epochs.length - 1];
@@ -53,5 +53,9 @@ test('a truncated-normal run that finished without a NaN is named in the extras 
   const runs = gridRuns(PROFILES.smoke, { extras: true });
   const markdown = resultsMarkdown(analyzeStudy(records), gridCoverage(runs, records), runs, [...records, survivor]);
   assert.match(markdown, new RegExp(`; 1 finished without a NaN: IWAE k=5 seed ${first.config!.seed} \\(test KL 1\\.2e\\+8 nats at epoch ${last.epoch}, NLL ${first.final!.nll.toFixed(2)}\\)\\.$`, 'm'));
-  assert.match(resultsMarkdown(analyzeStudy(records), gridCoverage(runs, records), runs, records), /recorded as failed with the step and term\)\.$/m, 'no survivors: no list');
+  const plain = resultsMarkdown(analyzeStudy(records), gridCoverage(runs, records), runs, records);
+  assert.match(plain, /recorded as failed with the step and term\)\.$/m, 'no survivors: no list');
+  const sampledKl = runs.filter((r) => r.config.model === 'vae-sampled-kl').length;
+  assert.ok(sampledKl > 0);
+  assert.match(plain, new RegExp(`^The k = 1 ablation \\(VAE with a sampled KL\\): none of its ${sampledKl} sampled-KL runs has finished yet, so it cannot be read\\.$`, 'm'));
 });

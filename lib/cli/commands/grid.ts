@@ -52,7 +52,7 @@ export function registerGridCommand(program: Command): void {
     .option('--results <dir>', "results root (default: the profile's shipped results, <repo>/data/results/paper for paper, else <repo>/data/runs)")
     .option('--retry-failed', 'run again the runs recorded as failed (NaN/Inf)')
     .option('--restart-bad-checkpoint', 'train runs whose checkpoint is damaged, of another run or of an older version again from scratch (default: report them and leave them)')
-    .option('--extras', 'add the truncated-normal init and sampled-KL VAE runs')
+    .option('--extras', "add the truncated-normal init and sampled-KL VAE runs (ablations of Experiments 1 and 2; not with --experiment 3)")
     .option('--mnist-dir <dir>', 'MNIST files to use (default: $MNIST_DIR, else the cache/packaged copy)')
     .option('--list', 'print the selected run ids, one per line, and exit')
     .addHelpText(
@@ -62,6 +62,9 @@ export function registerGridCommand(program: Command): void {
     )
     .action(async (flags: GridFlags) => {
       const profile = PROFILES[flags.profile];
+      if (flags.extras && flags.experiment === '3') {
+        throw new UserError('--extras adds ablation runs to Experiments 1 and 2, not to Experiment 3: leave it out, or run them with --experiment all', 2);
+      }
       let runs = gridRuns(profile, { experiment: flags.experiment, extras: flags.extras });
       if (flags.shard) {
         const warning = emptyShardWarning(flags.shard, runs.length);

@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { leftOutWarning, readResults, type RunRecord } from '../../experiments/results';
 import { UserError } from '../errors';
+import { PROFILES } from '../../experiments/profiles';
 import { DEFAULT_RESULTS_DIR } from '../paths';
 
 
@@ -12,9 +13,14 @@ export function registerResultsCommand(program: Command): void {
     .description('list the runs in a results directory (status, last epoch, final NLL and active units)')
     .option('--results <dir>', 'results root (default: <repo>/data/runs)')
     .option('--json', 'print one JSON array of {id, config, status, epochs, final}')
+    .addHelpText('after', '\nColumns: epochs done of planned; test -L_k, the last epoch\'s test objective at the training k (VAE: the negative ELBO);\nNLL, -L_finalK of the final evaluation; active units (final evaluation, else the last epoch\'s test set).')
     .action((flags: { results?: string; json?: boolean }) => {
       const dir = resolve(flags.results ?? DEFAULT_RESULTS_DIR);
-      if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`no results directory at ${dir}`);
+      if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+        // A fresh clone has trained nothing yet: point at the runs it ships.
+        const shipped = flags.results === undefined ? ` (the shipped paper-scale runs: --results ${PROFILES.paper.shippedResults})` : '';
+        throw new UserError(`no results directory at ${dir}${shipped}`);
+      }
       const records = readResults(dir);
       for (const record of records) {
         const warning = leftOutWarning(record);
@@ -28,7 +34,7 @@ export function registerResultsCommand(program: Command): void {
         process.stdout.write(`no runs in ${dir}\n`);
         return;
       }
-      process.stdout.write(`${'run'.padEnd(46)} ${'status'.padEnd(10)} ${'epochs'.padStart(7)} ${'test loss'.padStart(10)} ${'NLL'.padStart(9)} ${'active'.padStart(6)}\n`);
+      process.stdout.write(`${'run'.padEnd(46)} ${'status'.padEnd(10)} ${'epochs'.padStart(7)} ${'test -L_k'.padStart(10)} ${'NLL'.padStart(9)} ${'active'.padStart(6)}\n`);
       for (const record of records) process.stdout.write(`${row(record)}\n`);
     });
 }
@@ -36,10 +42,15 @@ export function registerResultsCommand(program: Command): void {
 function row(record: RunRecord): string {
   const last = record.epochs[record.epochs.length - 1];
   const epochs = `${record.epochs.length}/${record.config?.epochs ?? '?'}`;
-  const testLoss = last ? last.testLoss.toFixed(2) : '-';
-  const nll = record.final ? record.final.nll.toFixed(2) : '-';
+  const testLoss = last ? nats(last.testLoss) : '-';
+  const nll = record.final ? nats(record.final.nll) : '-';
   const active = record.final ? String(record.final.activeUnits) : last ? String(last.activeUnitsTest) : '-';
   const line = `${record.id.padEnd(46)} ${record.status.padEnd(10)} ${epochs.padStart(7)} ${testLoss.padStart(10)} ${nll.padStart(9)} ${active.padStart(6)}`;
   if (record.failure) return `${line}  ${record.failure.message}`;
   return record.problem ? `${line}  ${record.problem}` : line;
+}
+
+/** Nats to two decimals; in scientific notation where a run's numbers have blown up (keeps the columns). */
+function nats(value: number): string {
+  return Math.abs(value) < 1e6 ? value.toFixed(2) : value.toExponential(2);
 }

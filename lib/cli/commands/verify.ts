@@ -14,7 +14,7 @@ import { PROFILES } from '../../experiments/profiles';
 import { ProgressReporter } from '../progress';
 
 interface VerifyFlags {
-  results: string;
+  results?: string;
   runs?: number;
   run?: string[];
   epochs: number;
@@ -29,7 +29,7 @@ export function registerVerifyCommand(program: Command): void {
   program
     .command('verify')
     .description("retrain shipped runs from scratch for their first epochs here and compare every per-epoch metric with the shipped one")
-    .option('--results <dir>', 'shipped results directory', SHIPPED_RESULTS)
+    .option('--results <dir>', 'shipped results directory (default: <repo>/data/results/paper)')
     .option('--runs <n>', 'the first N completed runs (in id order; default 3)', integerAtLeast(1))
     .option('--run <id...>', 'these runs instead')
     .option('--epochs <n>', 'epochs to retrain and compare', integerAtLeast(1), 2)
@@ -37,7 +37,7 @@ export function registerVerifyCommand(program: Command): void {
     .option('--mnist-dir <dir>', 'read the MNIST IDX files from this directory (default: $MNIST_DIR, else cache/package)')
     .addHelpText('after', `\nPasses when every number agrees within ${VERIFY_TOLERANCE} relative (bit-identical on the machine and TensorFlow build that trained the runs; other CPUs differ in the last bits, which training compounds). Exit 1 beyond it, 2 for bad usage.`)
     .action(async (flags: VerifyFlags) => {
-      const results = resolve(flags.results);
+      const results = resolve(flags.results ?? SHIPPED_RESULTS);
       if (flags.run && flags.runs !== undefined) throw new UsageError('give --runs or --run, not both');
       let ids: string[];
       try {
