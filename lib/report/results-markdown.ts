@@ -50,9 +50,10 @@ export function resultsMarkdown(analysis: StudyAnalysis, coverage: GridCoverage,
   lines.push('');
   const sampledKl = coverage.settings.filter((s) => s.model === 'vae-sampled-kl');
   const sampledKlRuns = sampledKl.reduce((a, s) => a + s.runs, 0);
+  const sampledKlFailed = sampledKl.reduce((a, s) => a + s.failed, 0);
   const ablation =
     sampledKlRuns > 0 && sampledKl.every((s) => s.completed === 0)
-      ? `none of its ${sampledKlRuns} sampled-KL runs has finished yet, so it cannot be read.`
+      ? `none of its ${sampledKlRuns} sampled-KL runs has completed ${sampledKlFailed > 0 ? `(${sampledKlFailed} diverged)` : 'yet'}, so it cannot be read.`
       : analysis.ablation.sentence;
   lines.push(`The k = 1 ablation (VAE with a sampled KL): ${ablation}`);
   const extras = coverage.settings.filter((s) => !STUDY_MODELS.has(s.model) || s.init === 'truncated-normal');

@@ -92,12 +92,19 @@ test('claim 2: an init that changes the count is detected; seed-only noise is no
   const heOnly = grid((model, k, init, seed) => 18 + (seed % 4)).filter((r) => r.init.startsWith('he-') && r.model === 'iwae' && r.k === 1);
   const partial = claimInitHasMinimalEffect(heOnly);
   assert.equal(partial.verdict, 'not shown');
-  assert.match(partial.sentence, /\(he-normal, he-uniform, in 1 \(model, k\) setting\) are all of one family; the claim compares Xavier with He/);
-  // One He and one Xavier init are enough to read it; the He-only settings do not count.
+  assert.match(partial.sentence, /^Across 1 \(model, k\) setting, .*no significant init effect, but in each setting the finished inits are of one family; the claim compares Xavier with He/);
+  // Xavier-only in one setting and He-only in another: still one family per setting.
+  const xavierOnly = grid((model, k, init, seed) => 18 + (seed % 4)).filter((r) => r.init.startsWith('xavier-') && r.model === 'vae' && r.k === 1);
+  assert.equal(claimInitHasMinimalEffect([...heOnly, ...xavierOnly]).verdict, 'not shown');
+  // One He and one Xavier init are enough to read it.
   const mixed = [...heOnly, ...grid((model, k, init, seed) => 18 + (seed % 4)).filter((r) => r.model === 'vae' && r.k === 5 && (r.init === 'he-normal' || r.init === 'xavier-uniform'))];
   const read = claimInitHasMinimalEffect(mixed);
   assert.equal(read.verdict, 'supported');
-  assert.match(read.sentence, /^Across 1 \(model, k\) setting with Xavier and He inits, the largest gap/);
+  assert.match(read.sentence, /^Across 2 \(model, k\) settings, .*\(1 of them with Xavier and He inits\), consistent with the claim\.$/);
+  // An effect in a one-family setting (he-uniform vs he-normal) still contradicts it: uniform vs normal is part of the claim.
+  const normalMatters = [...grid((model, k, init, seed) => 18 + (seed % 4)).filter((r) => r.model === 'iwae' && r.k === 1 && (r.init === 'he-normal' || r.init === 'xavier-uniform')),
+    ...grid((model, k, init, seed) => (init === 'he-normal' ? 30 : 10) + (seed % 2)).filter((r) => r.model === 'vae' && r.k === 5 && r.init.startsWith('he-'))];
+  assert.equal(claimInitHasMinimalEffect(normalMatters).verdict, 'contradicted');
 
   // Every unit active in every run: no init could differ, so the claim is not shown (not supported).
   const ceiling = claimInitHasMinimalEffect(grid(() => 50));

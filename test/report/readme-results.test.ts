@@ -57,5 +57,5 @@ test('a truncated-normal run that finished without a NaN is named in the extras 
   assert.match(plain, /recorded as failed with the step and term\)\.$/m, 'no survivors: no list');
   const sampledKl = runs.filter((r) => r.config.model === 'vae-sampled-kl').length;
   assert.ok(sampledKl > 0);
-  assert.match(plain, new RegExp(`^The k = 1 ablation \\(VAE with a sampled KL\\): none of its ${sampledKl} sampled-KL runs has finished yet, so it cannot be read\\.$`, 'm'));
+  assert.match(plain, new RegExp(`^The k = 1 ablation \\(VAE with a sampled KL\\): none of its ${sampledKl} sampled-KL runs has completed yet, so it cannot be read\\.$`, 'm'));
 });

@@ -8,7 +8,7 @@ import { DEFAULT_STACK_SIZE, runGrid, type GridSummary } from '../../experiments
 import { PROFILE_NAMES, PROFILES, type ProfileName } from '../../experiments/profiles';
 import { emptyShardWarning, parseShard, selectShard, type Shard } from '../../experiments/shard';
 import { describeFileSystemError } from '../../io/fs-errors';
-import { UserError } from '../errors';
+import { UsageError, UserError } from '../errors';
 import { integerAtLeast, oneOf } from '../parse';
 import { chosenMnistDir, DEFAULT_MNIST_CACHE, defaultResultsDir } from '../paths';
 
@@ -63,7 +63,7 @@ export function registerGridCommand(program: Command): void {
     .action(async (flags: GridFlags) => {
       const profile = PROFILES[flags.profile];
       if (flags.extras && flags.experiment === '3') {
-        throw new UserError('--extras adds ablation runs to Experiments 1 and 2, not to Experiment 3: leave it out, or run them with --experiment all', 2);
+        throw new UsageError('--extras adds ablation runs to Experiments 1 and 2, not to Experiment 3: leave it out, or run them with --experiment all');
       }
       let runs = gridRuns(profile, { experiment: flags.experiment, extras: flags.extras });
       if (flags.shard) {

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { leftOutWarning, readResults, type RunRecord } from '../../experiments/results';
 import { UserError } from '../errors';
 import { PROFILES } from '../../experiments/profiles';
-import { DEFAULT_RESULTS_DIR } from '../paths';
+import { DEFAULT_RESULTS_DIR, defaultResultsDir } from '../paths';
 
 
 export function registerResultsCommand(program: Command): void {
@@ -18,7 +18,7 @@ export function registerResultsCommand(program: Command): void {
       const dir = resolve(flags.results ?? DEFAULT_RESULTS_DIR);
       if (!existsSync(dir) || !statSync(dir).isDirectory()) {
         // A fresh clone has trained nothing yet: point at the runs it ships.
-        const shipped = flags.results === undefined ? ` (the shipped paper-scale runs: --results ${PROFILES.paper.shippedResults})` : '';
+        const shipped = flags.results === undefined ? ` (the shipped paper-scale runs: --results ${relative(process.cwd(), defaultResultsDir(PROFILES.paper)) || '.'})` : '';
         throw new UserError(`no results directory at ${dir}${shipped}`);
       }
       const records = readResults(dir);
