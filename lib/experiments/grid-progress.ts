@@ -5,8 +5,10 @@ import { RUN_FILES, runDirPath, runFile } from './run-dir';
 
 /**
  * Shows a grid's progress on `stream` (the CLI passes stderr): a live bar on a terminal, plain lines
- * otherwise (logs of cluster jobs, CI). The ETA counts partial runs (steps done), so it moves before the
- * first run finishes.
+ * otherwise (logs of cluster jobs, CI), where each new epoch of a stack says its pace and when its
+ * training ends. The ETA counts partial runs (steps done), so it moves before the first run finishes;
+ * it counts only the work done by this process, so a resumed grid (runs already at epoch 40) does not
+ * look almost done.
  */
 export interface GridReporter {
   onEvent(event: GridEvent): void;
@@ -19,11 +21,18 @@ const TRAINING_SHARE = 0.85;
 export interface GridReporterOptions {
   /** The grid's results root: lets a 'waiting' line say who holds a run's lock and when it goes stale. */
   resultsDir?: string;
+  /** The clock (ms since the epoch); tests pass their own. */
+  now?: () => number;
 }
 
 export function createGridReporter(stream: NodeJS.WriteStream, title: string, options: GridReporterOptions = {}): GridReporter {
-  const startedMs = Date.now();
+  const now = options.now ?? Date.now;
+  const startedMs = now();
   const partial = new Map<string, number>();
+  // Each run's progress when this process first saw it (done by an earlier process), and each stack's
+  // first epoch seen here and when: what the ETA and the pace are measured from.
+  const baseline = new Map<string, number>();
+  const firstEpoch = new Map<string, { epoch: number; ms: number }>();
   const epochShown = new Map<string, string>();
   let total = 0;
   let toRun = 0;
@@ -46,10 +55,22 @@ export function createGridReporter(stream: NodeJS.WriteStream, title: string, op
     if (bar) bar.start(total, resolved, payload());
   };
   const etaText = (): string => {
-    const doneUnits = resolved - resolvedAtStart + [...partial.values()].reduce((a, b) => a + b, 0);
-    const remaining = toRun - doneUnits;
-    if (doneUnits <= 0.01 || remaining <= 0) return remaining <= 0 ? '0s' : '--';
-    return formatSeconds((((Date.now() - startedMs) / 1000) * remaining) / doneUnits);
+    const finished = resolved - resolvedAtStart + [...partial.values()].reduce((a, b) => a + b, 0);
+    const remaining = toRun - finished;
+    const doneHere = finished - [...baseline.values()].reduce((a, b) => a + b, 0);
+    if (doneHere <= 0.01 || remaining <= 0) return remaining <= 0 ? '0s' : '--';
+    return formatSeconds((((now() - startedMs) / 1000) * remaining) / doneHere);
+  };
+  /** ", 91.0 s per epoch: training ends in ~58m 00s" once a stack has trained an epoch here. */
+  const pace = (key: string, epoch: number, epochs: number): string => {
+    const first = firstEpoch.get(key);
+    if (!first) {
+      firstEpoch.set(key, { epoch, ms: now() });
+      return '';
+    }
+    if (epoch <= first.epoch) return '';
+    const perEpoch = (now() - first.ms) / 1000 / (epoch - first.epoch);
+    return `, ${formatSeconds(perEpoch)} per epoch: training ends in ~${formatSeconds(perEpoch * (epochs - epoch + 1))}`;
   };
   const payload = () => ({
     eta_text: etaText(),
@@ -71,13 +92,17 @@ export function createGridReporter(stream: NodeJS.WriteStream, title: string, op
           return;
         case 'progress': {
           const fraction = event.phase === 'training' ? (TRAINING_SHARE * event.done) / event.total : TRAINING_SHARE + ((1 - TRAINING_SHARE) * event.done) / event.total;
-          for (const id of event.ids) partial.set(id, fraction);
+          for (const id of event.ids) {
+            if (!baseline.has(id)) baseline.set(id, fraction);
+            partial.set(id, fraction);
+          }
           const where = event.phase === 'training' ? `epoch ${event.epoch}/${event.epochs}` : 'final evaluation';
           const key = event.ids[0];
           const label = event.ids.length === 1 ? key : `stack of ${event.ids.length} (${key}, ...)`;
           if (epochShown.get(key) !== where) {
             epochShown.set(key, where);
-            if (!bar) line(`${label}: ${where}`);
+            const detail = event.phase === 'training' ? pace(key, event.epoch, event.epochs) : '';
+            if (!bar) line(`${label}: ${where}${detail}${detail ? `; grid ETA ${etaText()}` : ''}`);
           }
           bar?.update(resolved, payload());
           return;

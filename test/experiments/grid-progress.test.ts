@@ -52,3 +52,21 @@ test('durations round once: never "4m 60s"', () => {
   assert.equal(formatSeconds(12), '12.0 s');
   assert.equal(formatSeconds(3 * 3600 + 125), '3h 02m');
 });
+
+test('plain lines: a resumed stack says its pace and when its training ends; the ETA counts only the work done here', () => {
+  const lines: string[] = [];
+  const stream = { isTTY: false, write: (text: string) => lines.push(text) } as unknown as NodeJS.WriteStream;
+  let clock = NOW;
+  const reporter = createGridReporter(stream, 'paper', { now: () => clock });
+  const ids = ['vae-k5-he-normal-s10-e80-9d39a22b', 'vae-k5-he-normal-s32-e80-bc9cebb5'];
+  const steps = 3000;
+  reporter.onEvent({ type: 'start', total: 2, alreadyDone: 0, toRun: 2, workers: 1 });
+  // Resumed at epoch 41 of 80: 40 epochs were trained by an earlier process.
+  reporter.onEvent({ type: 'progress', ids, phase: 'training', epoch: 41, epochs: 80, done: 40 * steps, total: 80 * steps });
+  clock += 90_000;
+  reporter.onEvent({ type: 'progress', ids, phase: 'training', epoch: 42, epochs: 80, done: 41 * steps, total: 80 * steps });
+  reporter.close();
+  assert.equal(lines[1], `[grid] stack of 2 (${ids[0]}, ...): epoch 41/80\n`);
+  // 39 epochs left at 90 s; the ETA adds the final evaluation (15 % of a run's time): 3,510 s + 1,271 s = 1h 19m 41s.
+  assert.equal(lines[2], `[grid] stack of 2 (${ids[0]}, ...): epoch 42/80, 1m 30s per epoch: training ends in ~58m 30s; grid ETA 1h 19m\n`);
+});
