@@ -55,11 +55,8 @@ export function createGridReporter(stream: NodeJS.WriteStream, title: string, op
     if (bar) bar.start(total, resolved, payload());
   };
   const etaText = (): string => {
-    const finished = resolved - resolvedAtStart + [...partial.values()].reduce((a, b) => a + b, 0);
-    const remaining = toRun - finished;
-    const doneHere = finished - [...baseline.values()].reduce((a, b) => a + b, 0);
-    if (doneHere <= 0.01 || remaining <= 0) return remaining <= 0 ? '0s' : '--';
-    return formatSeconds((((now() - startedMs) / 1000) * remaining) / doneHere);
+    const eta = gridEtaSeconds({ elapsedSeconds: (now() - startedMs) / 1000, toRun, resolvedHere: resolved - resolvedAtStart, live: partial.values(), prior: baseline.values() });
+    return eta === undefined ? '--' : eta === 0 ? '0s' : formatSeconds(eta);
   };
   /** ", 91.0 s per epoch: training ends in ~58m 00s" once a stack has trained an epoch here. */
   const pace = (key: string, epoch: number, epochs: number): string => {
@@ -140,6 +137,22 @@ export function createGridReporter(stream: NodeJS.WriteStream, title: string, op
       bar?.stop();
     },
   };
+}
+
+/**
+ * Seconds left of a grid, from the work done by this process so far: `toRun` runs, `resolvedHere` of
+ * them finished since it started, `live` the fractions (0..1) of the runs in progress, `prior` the
+ * fraction each run seen had when this process first saw it (done by an earlier process: not part of the
+ * pace). Undefined until there is a pace to go by; 0 when nothing is left.
+ */
+export function gridEtaSeconds(progress: { elapsedSeconds: number; toRun: number; resolvedHere: number; live: Iterable<number>; prior: Iterable<number> }): number | undefined {
+  const sum = (values: Iterable<number>) => [...values].reduce((a, b) => a + b, 0);
+  const finished = progress.resolvedHere + sum(progress.live);
+  const remaining = progress.toRun - finished;
+  if (remaining <= 0) return 0;
+  const doneHere = finished - sum(progress.prior);
+  if (doneHere <= 0.01) return undefined;
+  return (progress.elapsedSeconds * remaining) / doneHere;
 }
 
 function readLockQuietly(path: string): LockInfo | null {

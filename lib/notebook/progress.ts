@@ -1,5 +1,5 @@
 import type { GridEvent } from '../experiments/grid-runner';
-import { formatSeconds } from '../experiments/grid-progress';
+import { formatSeconds, gridEtaSeconds } from '../experiments/grid-progress';
 import { displayBundle, type MimeBundle } from './kernel';
 
 /** Share of a run's time spent training vs in the final evaluation (for the ETA only, as in the CLI). */
@@ -14,6 +14,8 @@ export interface GridProgressState {
   toRun: number;
   /** Runs in progress: short id -> "epoch 2/3" or "final evaluation", with the fraction done. */
   active: Map<string, { where: string; fraction: number }>;
+  /** Each run's fraction when first seen here (done by an earlier process): left out of the ETA's pace. */
+  prior: Map<string, number>;
   failed: number;
   elapsedSeconds: number;
   finished: boolean;
@@ -26,12 +28,13 @@ function shortId(id: string): string {
 }
 
 export function etaSeconds(state: GridProgressState, doneAtStart: number): number | undefined {
-  const partial = [...state.active.values()].reduce((a, b) => a + b.fraction, 0);
-  const doneUnits = state.done - doneAtStart + partial;
-  const remaining = state.toRun - doneUnits;
-  if (remaining <= 0) return 0;
-  if (doneUnits <= 0.01) return undefined;
-  return (state.elapsedSeconds * remaining) / doneUnits;
+  return gridEtaSeconds({
+    elapsedSeconds: state.elapsedSeconds,
+    toRun: state.toRun,
+    resolvedHere: state.done - doneAtStart,
+    live: [...state.active.values()].map((a) => a.fraction),
+    prior: state.prior.values(),
+  });
 }
 
 /** The display: a small HTML bar (like tqdm.notebook) and the same as one plain-text line. */
@@ -67,7 +70,7 @@ export class GridProgressDisplay {
   private lastDrawMs = 0;
 
   constructor(title: string, private readonly line: (text: string) => void = console.log) {
-    this.state = { title, total: 0, done: 0, toRun: 0, active: new Map(), failed: 0, elapsedSeconds: 0, finished: false };
+    this.state = { title, total: 0, done: 0, toRun: 0, active: new Map(), prior: new Map(), failed: 0, elapsedSeconds: 0, finished: false };
   }
 
   onEvent(event: GridEvent): void {
@@ -80,7 +83,10 @@ export class GridProgressDisplay {
         return this.draw(true);
       case 'progress': {
         const fraction = event.phase === 'training' ? (TRAINING_SHARE * event.done) / event.total : TRAINING_SHARE + ((1 - TRAINING_SHARE) * event.done) / event.total;
-        for (const id of event.ids) s.active.set(shortId(id), { where: event.phase === 'training' ? `epoch ${event.epoch}/${event.epochs}` : 'final evaluation', fraction });
+        for (const id of event.ids) {
+          if (!s.prior.has(shortId(id))) s.prior.set(shortId(id), fraction);
+          s.active.set(shortId(id), { where: event.phase === 'training' ? `epoch ${event.epoch}/${event.epochs}` : 'final evaluation', fraction });
+        }
         return this.draw(false);
       }
       case 'run-done':

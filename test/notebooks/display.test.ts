@@ -4,7 +4,7 @@ import { notebookSettings } from '../../lib/config/notebook-settings';
 import { figureMimeBundle, PLOTLY_MIME } from '../../lib/figures/display';
 import { interruptedLine } from '../../lib/notebook/grid';
 import { claimInterrupts, interruptReplacement, quietInterrupts, TSLAB_INTERRUPT_MESSAGE } from '../../lib/notebook/interrupt';
-import { GridProgressDisplay, progressBundle } from '../../lib/notebook/progress';
+import { etaSeconds, GridProgressDisplay, progressBundle } from '../../lib/notebook/progress';
 import { formatMeanSe, tableHtml, tableText } from '../../lib/notebook/table';
 
 const rows = [
@@ -48,6 +48,7 @@ test('the grid progress display counts runs and names what is training; the fina
   const state = {
     title: 'smoke grid', total: 8, done: 3, toRun: 6, failed: 0, elapsedSeconds: 10, finished: false,
     active: new Map([['iwae-k5', { where: 'epoch 2/3', fraction: 0.5 }]]),
+    prior: new Map<string, number>(),
   };
   const live = String(progressBundle(state, 42).data['text/plain']);
   assert.match(live, /^smoke grid \|█+░+\| 3\/8 runs \| ETA 42\.0 s \| iwae-k5 epoch 2\/3$/);
@@ -56,6 +57,9 @@ test('the grid progress display counts runs and names what is training; the fina
   assert.match(String(progressBundle(state, undefined).data['text/html']), /<progress value="3" max="8"/);
   const stopped = String(progressBundle({ ...state, finished: true, interrupted: true, active: new Map() }, 0).data['text/plain']);
   assert.match(stopped, /3\/8 runs \| 10\.0 s \| interrupted$/, 'an interrupted grid does not say done');
+  // ETA: 1.5 of 6 runs' work done, in 10 s, of which 0.4 was done by an earlier process (a resumed run).
+  assert.equal(etaSeconds(state, 2), (10 * 4.5) / 1.5);
+  assert.equal(etaSeconds({ ...state, prior: new Map([['iwae-k5', 0.4]]) }, 2), (10 * 4.5) / 1.1);
 });
 
 test('an interrupted grid is one line: runs finished and runs resumable', () => {
