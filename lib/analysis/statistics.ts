@@ -74,13 +74,12 @@ export function pairedComparison(x: readonly number[], y: readonly number[]): Pa
   if (x.length < 2) throw new Error('pairedComparison needs at least two pairs');
   const d = x.map((v, i) => v - y[i]);
   const { mean, se } = meanAndStandardError(d);
-  const nonZero = d.filter((v) => v !== 0);
   const constant = allEqual(d);
   // A constant difference has zero variance: the t statistic is infinite (or undefined at 0).
   const t = constant
     ? { statistic: mean === 0 ? 0 : Math.sign(mean) * Infinity, pValue: mean === 0 ? 1 : 0, ci: [mean, mean] }
     : ttest([...x], [...y]);
-  const w = nonZero.length === 0 ? { statistic: 0, pValue: 1 } : signedRankTest(d);
+  const w = signedRankTest(d);
   return {
     n: d.length,
     meanDifference: mean,
@@ -95,7 +94,7 @@ export function pairedComparison(x: readonly number[], y: readonly number[]): Pa
 
 /**
  * Wilcoxon's signed-rank test of the paired differences d (two-sided; zero differences dropped before
- * ranking, as Wilcoxon did): T+ and its exact p from the permutation distribution given the midranks
+ * ranking, as Wilcoxon did; all zero: p = 1): T+ and its exact p from the permutation distribution given the midranks
  * (what R's exactRankTests::wilcox.exact and scipy's PermutationMethod compute), for any n. Not stdlib's
  * (@stdlib/stats-wilcoxon, which the tests keep as a cross-check): like R's wilcox.test it switches to a
  * normal approximation with ties, zeros or more than 50 pairs, which at a handful of pairs is
@@ -104,6 +103,7 @@ export function pairedComparison(x: readonly number[], y: readonly number[]): Pa
  */
 function signedRankTest(d: readonly number[]): { statistic: number; pValue: number } {
   const nonZero = d.filter((v) => v !== 0);
+  if (nonZero.length === 0) return { statistic: 0, pValue: 1 };
   const ranks = doubledMidranks(nonZero.map(Math.abs));
   const observed = ranks.reduce((sum, r, i) => sum + (nonZero[i] > 0 ? r : 0), 0);
   return { statistic: observed / 2, pValue: exactSignedRankPValue(ranks, observed) };

@@ -85,8 +85,8 @@ export function resultsMarkdown(analysis: StudyAnalysis, coverage: GridCoverage,
   return `${lines.join('\n')}\n`;
 }
 
-/** Nats as the table shows them, and in scientific notation where a run's numbers have blown up. */
-function formatNats(value: number): string {
+/** Nats to two decimals, in scientific notation where a run's numbers have blown up (keeps columns narrow). */
+export function formatNats(value: number): string {
   return Math.abs(value) < 1e5 ? value.toFixed(2) : value.toExponential(1);
 }
 

@@ -183,6 +183,8 @@ function openMember(run: StackRun, index: number, outputBias: Float32Array | und
   writeFileAtomic(files.metrics, metricsText(metrics));
   const member: Member = { ...closedMember(run, index), epoch: checkpoint?.epoch ?? 0, metrics };
   const failure = readFailure(runDir, config);
+  // Starting from scratch: events and images of an attempt whose checkpoint is gone would double epochs.
+  if (!checkpoint && !failure) for (const dir of Object.values(artifactDirs(runDir))) rmSync(dir, { recursive: true, force: true });
   if (failure) member.result = { config, epochs: metrics, status: 'failed', failure };
   else if (checkpoint && checkpoint.epoch === config.epochs) member.result = { config, epochs: metrics, status: 'completed' };
   if (member.result) return member;

@@ -63,6 +63,8 @@ test('Wilcoxon signed-rank p-values are exact, with ties and zeros too (p: scipy
     { x: [1.5, 2.25, 3.25, 4.75, 5.25, 7], y: [0.5, 3, 1, 3, 2, 4], statistic: 20, p: 0.0625 },
     // T+ at the centre of its distribution: p = 1 (not more).
     { x: [4, 3, 8], y: [5, 5, 5], statistic: 3, p: 1 },
+    // Every pair equal (two inits that kept the same units at every seed): no evidence either way.
+    { x: [20, 21, 19], y: [20, 21, 19], statistic: 0, p: 1 },
   ];
   for (const c of cases) {
     const r = pairedComparison(c.x, c.y);

@@ -6,7 +6,7 @@ import { gridCoverage } from '../../lib/experiments/grid-coverage';
 import { gridRuns } from '../../lib/experiments/grids';
 import { PROFILES } from '../../lib/experiments/profiles';
 import { readResults } from '../../lib/experiments/results';
-import { experiment3Block, markedBlock, replaceMarkedBlock, resultsMarkdown } from '../../lib/report/results-markdown';
+import { experiment3Block, formatNats, markedBlock, replaceMarkedBlock, resultsMarkdown } from '../../lib/report/results-markdown';
 import { analyzeExperiment3 } from '../../lib/analysis/experiment3';
 import { experiment3Markdown } from '../../lib/report/experiment3-report';
 import { analyzeStudy } from '../../lib/report/study-report';
@@ -58,4 +58,10 @@ test('a truncated-normal run that finished without a NaN is named in the extras 
   const sampledKl = runs.filter((r) => r.config.model === 'vae-sampled-kl').length;
   assert.ok(sampledKl > 0);
   assert.match(plain, new RegExp(`^The k = 1 ablation \\(VAE with a sampled KL\\): none of its ${sampledKl} sampled-KL runs has completed yet, so it cannot be read\\.$`, 'm'));
+});
+
+test('nats are shown to two decimals, and a blown-up value in scientific notation that fits the README and `iwae results` columns', () => {
+  assert.deepEqual([85.5449, -0.004, 99999.994].map(formatNats), ['85.54', '-0.00', '99999.99']);
+  assert.deepEqual([1.23e8, -4.5e12, Infinity].map(formatNats), ['1.2e+8', '-4.5e+12', 'Infinity']);
+  for (const v of [1e5, 1.23e8, -4.5e12, 3e300]) assert.ok(formatNats(v).length <= 9, `${formatNats(v)} fits the NLL column`);
 });

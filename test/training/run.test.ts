@@ -167,6 +167,26 @@ test('a NaN stops the run as failed with a diagnostic and keeps the last good ch
   }
 });
 
+test('a run whose checkpoint is gone starts over and leaves only the files of the new attempt', async () => {
+  const root = tempDir();
+  try {
+    const dir = join(root, 'run');
+    const run = config({ epochs: 2, evaluation: { imagesEvery: 1 } });
+    await assert.rejects(trainRun(run, await data(), dir, { onEpoch: () => { throw new Interrupt('stop'); } }), Interrupt);
+    // What a copy of the directory without its checkpoint holds (e.g. recovered onto a new machine).
+    rmSync(runFiles(dir).checkpoint);
+    assert.equal(readMetricsFile(dir).epochs.length, 1);
+    const result = await trainRun(run, await data(), dir);
+    assert.equal(result.status, 'completed');
+    assert.deepEqual(result.epochs.map((m) => m.epoch), [1, 2]);
+    const events = readdirSync(join(dir, 'tensorboard')).filter((f) => f.startsWith('events.out.tfevents'));
+    assert.equal(events.length, 1, 'the orphaned attempt\'s events (epoch 1 again) are gone');
+    assert.equal(readdirSync(join(dir, 'images')).length, 4);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test('a run writes TensorBoard events (scalars, activity histogram) and PNG grids on image epochs', async () => {
   const root = tempDir();
   try {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { leftOutWarning, readResults, type RunRecord } from '../../experiments/results';
+import { formatNats } from '../../report/results-markdown';
 import { UserError } from '../errors';
 import { PROFILES } from '../../experiments/profiles';
 import { DEFAULT_RESULTS_DIR, defaultResultsDir } from '../paths';
@@ -42,15 +43,10 @@ export function registerResultsCommand(program: Command): void {
 function row(record: RunRecord): string {
   const last = record.epochs[record.epochs.length - 1];
   const epochs = `${record.epochs.length}/${record.config?.epochs ?? '?'}`;
-  const testLoss = last ? nats(last.testLoss) : '-';
-  const nll = record.final ? nats(record.final.nll) : '-';
+  const testLoss = last ? formatNats(last.testLoss) : '-';
+  const nll = record.final ? formatNats(record.final.nll) : '-';
   const active = record.final ? String(record.final.activeUnits) : last ? String(last.activeUnitsTest) : '-';
   const line = `${record.id.padEnd(46)} ${record.status.padEnd(10)} ${epochs.padStart(7)} ${testLoss.padStart(10)} ${nll.padStart(9)} ${active.padStart(6)}`;
   if (record.failure) return `${line}  ${record.failure.message}`;
   return record.problem ? `${line}  ${record.problem}` : line;
-}
-
-/** Nats to two decimals; in scientific notation where a run's numbers have blown up (keeps the columns). */
-function nats(value: number): string {
-  return Math.abs(value) < 1e6 ? value.toFixed(2) : value.toExponential(2);
 }
