@@ -75,21 +75,16 @@ export function summarizeBySetting(rows: readonly RunRow[], keys: Array<'model' 
   return out.sort((a, b) => a.model.localeCompare(b.model) || a.k - b.k || a.init.localeCompare(b.init));
 }
 
-/** The summary as a flat table (one column per mean and SE), ready to show or write as CSV. */
+/** The summary as a flat table (one column per mean and SE), at full precision: shown rounded, written to CSV as is. */
 export function summaryFrame(summary: readonly SummaryRow[]): dfd.DataFrame {
   return new dfd.DataFrame(
     summary.map((s) => {
       const row: Record<string, string | number> = { model: s.model, k: s.k, init: s.init, seeds: s.seeds };
       for (const m of SUMMARY_METRICS) {
-        row[m] = round(s.mean[m], 3);
-        row[`${m}SE`] = round(s.se[m], 3);
+        row[m] = s.mean[m];
+        row[`${m}SE`] = s.se[m];
       }
       return row;
     }),
   );
-}
-
-function round(v: number, digits: number): number {
-  const f = 10 ** digits;
-  return Number.isFinite(v) ? Math.round(v * f) / f : v;
 }

@@ -40,7 +40,7 @@ export interface Profile {
   extras: readonly GridAxes[];
   /**
    * Where the repository ships this profile's finished runs (relative to its root), when it does: the
-   * notebooks then read them there and train nothing unless asked (the paper grid takes 14-21 h on a 2-core machine).
+   * notebooks then read them there and train nothing unless asked (the paper grid takes about 20-23 h on a 2-core machine).
    */
   shippedResults?: string;
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunRow } from '../../lib/analysis/run-table';
-import { summarizeBySetting } from '../../lib/analysis/summaries';
+import { summarizeBySetting, summaryFrame } from '../../lib/analysis/summaries';
 import { initEffects, pairedModelComparison } from '../../lib/analysis/experiment1';
 import { seedStability } from '../../lib/analysis/experiment2';
 import { claimInitHasMinimalEffect, claimIwaeMoreActiveUnits, claimStableTotalVaryingUnits, kOneAblation } from '../../lib/analysis/claims';
@@ -48,6 +48,11 @@ test('summaries: mean and SE across seeds per (model, k, init) match a direct co
   assert.ok(Math.abs(s.mean.activeUnitsTrain - mean) < 1e-12);
   assert.ok(Math.abs(s.se.activeUnitsTrain - sd / Math.sqrt(5)) < 1e-12);
   assert.equal(s.seeds, 5);
+  // The frame behind summary-by-setting.csv keeps every digit: rounding is for display only.
+  const frame = summaryFrame(summary);
+  const record = (frame.toJSON() as Array<Record<string, number | string>>).find((r) => r.model === 'iwae' && r.k === 5 && r.init === 'he-normal')!;
+  assert.equal(record.activeUnitsTrainSE, s.se.activeUnitsTrain);
+  assert.equal(record.nll, s.mean.nll);
 });
 
 test('claim 1 is supported when IWAE k=5 has more units than VAE k=5 in every pair, and not shown when equal', () => {

@@ -111,6 +111,19 @@ test('paired comparisons with IWAE by seed, and the verdicts: supported, contrad
   assert.ok(!analysis.comparisons.some((x) => x.b === 'vae-sampled-kl'));
 });
 
+test('a grid that plans IWAE at one k only (the paper grid) says the k trend is not tested there, not that it waits for runs', () => {
+  const oneK: GridAxes[] = [{ ...AXES[0], ks: [5] }];
+  const analysis = analyzeExperiment3(records().filter((r) => r.config!.k === 5), oneK);
+  for (const id of ['iwae-encoder-snr-over-k', 'iwae-decoder-snr-over-k']) {
+    const v = analysis.verdicts.find((x) => x.id === id)!;
+    assert.equal(v.verdict, 'not shown');
+    assert.equal(v.sentence, 'Not tested at this scale: its grid runs IWAE at k = 5 only, and a trend needs two values of k.');
+  }
+  // Planned at two k but none finished: it waits for runs.
+  const waiting = analyzeExperiment3([], AXES).verdicts.find((x) => x.id === 'iwae-encoder-snr-over-k')!;
+  assert.match(waiting.sentence, /^IWAE was run at no k yet/);
+});
+
 test('at the ceiling (every unit still active) no estimator can keep more: not shown', () => {
   const ceiling = records().map((r) => ({ ...r, epochs: r.epochs.map((m) => ({ ...m, activeUnitsTrain: 50 })) }));
   const analysis = analyzeExperiment3(ceiling, AXES);

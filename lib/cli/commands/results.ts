@@ -14,7 +14,7 @@ export function registerResultsCommand(program: Command): void {
     .description('list the runs in a results directory (status, last epoch, final NLL and active units)')
     .option('--results <dir>', 'results root (default: <repo>/data/runs)')
     .option('--json', 'print one JSON array of {id, config, status, epochs, final}')
-    .addHelpText('after', '\nColumns: epochs done of planned; test -L_k, the last epoch\'s test objective at the training k (VAE: the negative ELBO);\nNLL, -L_finalK of the final evaluation; active units (final evaluation, else the last epoch\'s test set).')
+    .addHelpText('after', '\nColumns: epochs done of planned; test loss, the last epoch\'s test objective at the training k (IWAE: -L_k;\nVAE: the negative ELBO); NLL, -L_finalK of the final evaluation; active units (final evaluation, else the last\nepoch\'s test set).')
     .action((flags: { results?: string; json?: boolean }) => {
       const dir = resolve(flags.results ?? DEFAULT_RESULTS_DIR);
       if (!existsSync(dir) || !statSync(dir).isDirectory()) {
@@ -35,7 +35,7 @@ export function registerResultsCommand(program: Command): void {
         process.stdout.write(`no runs in ${dir}\n`);
         return;
       }
-      process.stdout.write(`${'run'.padEnd(46)} ${'status'.padEnd(10)} ${'epochs'.padStart(7)} ${'test -L_k'.padStart(10)} ${'NLL'.padStart(9)} ${'active'.padStart(6)}\n`);
+      process.stdout.write(`${'run'.padEnd(46)} ${'status'.padEnd(10)} ${'epochs'.padStart(7)} ${'test loss'.padStart(10)} ${'NLL'.padStart(9)} ${'active'.padStart(6)}\n`);
       for (const record of records) process.stdout.write(`${row(record)}\n`);
     });
 }
