@@ -1,6 +1,22 @@
 import type { EpochMetrics } from '../training/metrics';
 
 /**
+ * The runs `iwae verify --runs N` retrains: one per computation shape (model, k and the settings a stack
+ * shares) in turn, each shape's runs in id order, so three runs check IWAE and VAE at k = 1 and 5 rather
+ * than three seeds of one setting. `shapeOf` names a run's shape; `runs` come in id order.
+ */
+export function spreadAcrossShapes<T>(runs: readonly T[], shapeOf: (run: T) => string, n: number): T[] {
+  const byShape = new Map<string, T[]>();
+  for (const run of runs) byShape.set(shapeOf(run), [...(byShape.get(shapeOf(run)) ?? []), run]);
+  const queues = [...byShape.values()];
+  const out: T[] = [];
+  for (let round = 0; out.length < n && queues.some((q) => q.length > round); round++) {
+    for (const q of queues) if (round < q.length && out.length < n) out.push(q[round]);
+  }
+  return out;
+}
+
+/**
  * `iwae verify`'s comparison: a shipped run's per-epoch metrics against the same run retrained here.
  * Every number of every epoch line counts (losses, their parts and standard errors, active units, the
  * activity vectors, the learning rate, the step count, the gradient SNR where measured); only `seconds`

@@ -5,6 +5,7 @@ import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeRunOutcome } from '../../lib/experiments/run-dir';
+import { spreadAcrossShapes } from '../../lib/experiments/verify';
 import { REPO_ROOT, runCli, withoutTensorFlowBanner } from '../helpers/cli';
 
 /** Two runs of one stack (IWAE k = 5, seeds 135 and 630) of the smoke grid, as a grid of this code shipped them. */
@@ -23,6 +24,15 @@ test('iwae verify retrains the shipped runs here and finds every per-epoch numbe
   assert.equal(report.passed, true);
   assert.equal(report.runs.length, 1);
   assert.equal(report.runs[0].largest.relative, 0);
+});
+
+test('verify --runs N takes one run per model and k in turn, so a few runs check every kind of stack', () => {
+  const ids = ['iwae-k1-he-normal-s10', 'iwae-k1-he-normal-s135', 'iwae-k1-he-uniform-s10', 'iwae-k5-he-normal-s10', 'vae-k1-he-normal-s10', 'vae-k5-he-normal-s10'];
+  const shape = (id: string) => id.split('-').slice(0, 2).join('-');
+  assert.deepEqual(spreadAcrossShapes(ids, shape, 3), ['iwae-k1-he-normal-s10', 'iwae-k5-he-normal-s10', 'vae-k1-he-normal-s10']);
+  assert.deepEqual(spreadAcrossShapes(ids, shape, 6), ['iwae-k1-he-normal-s10', 'iwae-k5-he-normal-s10', 'vae-k1-he-normal-s10', 'vae-k5-he-normal-s10', 'iwae-k1-he-normal-s135', 'iwae-k1-he-uniform-s10']);
+  assert.deepEqual(spreadAcrossShapes(ids, shape, 10), spreadAcrossShapes(ids, shape, 6), 'never more than there are');
+  assert.deepEqual(spreadAcrossShapes([], shape, 3), []);
 });
 
 test('a shipped number that this code does not reproduce fails verify with the run, epoch and field', () => {

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { computationShape } from '../../config/run-config';
 import { inspectRun, runDirPath } from '../../experiments/run-dir';
 import { RUN_ID_PATTERN } from '../../experiments/run-id';
-import { compareEpochs, VERIFY_TOLERANCE, type MetricDifference } from '../../experiments/verify';
+import { compareEpochs, spreadAcrossShapes, VERIFY_TOLERANCE, type MetricDifference } from '../../experiments/verify';
 import { UsageError, UserError } from '../errors';
 import { loadMnistForCli } from '../mnist';
 import { integerAtLeast } from '../parse';
@@ -30,7 +30,7 @@ export function registerVerifyCommand(program: Command): void {
     .command('verify')
     .description("retrain shipped runs from scratch for their first epochs here and compare every per-epoch metric with the shipped one")
     .option('--results <dir>', 'shipped results directory (default: <repo>/data/results/paper)')
-    .option('--runs <n>', 'the first N completed runs (in id order; default 3)', integerAtLeast(1))
+    .option('--runs <n>', 'N completed runs, one per model and k in turn (each in id order; default 3)', integerAtLeast(1))
     .option('--run <id...>', 'these runs instead')
     .option('--epochs <n>', 'epochs to retrain and compare', integerAtLeast(1), 2)
     .option('--json', 'print one JSON object {runs: [{id, epochs, largest}], tolerance, passed}')
@@ -50,7 +50,8 @@ export function registerVerifyCommand(program: Command): void {
         if (flags.run && inspection.problem) throw new UserError(`${id}: ${inspection.problem}`);
         if (flags.run && inspection.outcome?.status !== 'completed') throw new UserError(`${id}: not a completed run in ${results}`);
       }
-      const chosen = shipped.filter(({ inspection }) => !inspection.problem && inspection.outcome?.status === 'completed').slice(0, flags.run ? undefined : (flags.runs ?? 3));
+      const completed = shipped.filter(({ inspection }) => !inspection.problem && inspection.outcome?.status === 'completed');
+      const chosen = flags.run ? completed : spreadAcrossShapes(completed, ({ inspection }) => computationShape(inspection.config!), flags.runs ?? 3);
       if (chosen.length === 0) throw new UserError(`${results}: no completed runs to verify`);
       for (const { id, inspection } of chosen) {
         if (inspection.epochs.length < flags.epochs) throw new UserError(`${id}: shipped ${inspection.epochs.length} epochs, fewer than --epochs ${flags.epochs}`);
