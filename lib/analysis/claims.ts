@@ -148,6 +148,7 @@ function judgeStability(claim: string, stability: readonly SeedStability[]): Cla
   const jaccards = stability.map((s) => s.overlap.observed);
   const nulls = stability.map((s) => s.overlap.expectedUnderNull);
   const aboveChance = stability.filter((s) => s.overlap.pValue < ALPHA).length;
+  const belowChance = stability.filter((s) => s.overlap.pValueBelow < ALPHA).length;
   const identical = stability.filter((s) => s.overlap.observed === 1).length;
   const meanJ = meanAndStandardError(jaccards).mean;
   const meanNull = meanAndStandardError(nulls).mean;
@@ -160,7 +161,7 @@ function judgeStability(claim: string, stability: readonly SeedStability[]): Cla
   const sentence =
     `Across ${stability.length} settings the count varies by ${fmt(100 * meanCv, 1)}% across seeds (mean coefficient of variation); ` +
     `the active sets of two seeds overlap with mean Jaccard ${fmt(meanJ)} against ${fmt(meanNull)} for random sets of the same sizes ` +
-    `(${aboveChance}/${stability.length} settings above chance at α = ${ALPHA}; ${identical} identical across all seeds): ` +
+    `(${aboveChance}/${stability.length} settings above chance${belowChance > 0 ? `, ${belowChance} below it` : ''} at α = ${ALPHA}; ${identical} identical across all seeds): ` +
     (verdict === 'supported'
       ? aboveChance > stability.length / 2
         ? 'the total is stable and the units vary, though they overlap more than chance.'

@@ -63,6 +63,8 @@ export interface OverlapTest {
   expectedUnderNull: number;
   /** One-sided permutation p-value for "more overlap than chance": (1 + #{null >= observed}) / (1 + draws). */
   pValue: number;
+  /** The other tail, "less overlap than chance" (seeds avoiding each other's units): (1 + #{null <= observed}) / (1 + draws). */
+  pValueBelow: number;
   draws: number;
 }
 
@@ -87,10 +89,13 @@ export function activeSetOverlapTest(
     }
   }
   let atLeast = 0;
+  let atMost = 0;
   // A small tolerance so that ties with the observed value (common: Jaccard takes few values) count.
   for (let d = 0; d < draws; d++) {
     const nullSets = sizes.map((s) => randomSubset(s, units, stream));
-    if (meanPairwiseJaccard(nullSets) >= observed - 1e-12) atLeast++;
+    const jaccard = meanPairwiseJaccard(nullSets);
+    if (jaccard >= observed - 1e-12) atLeast++;
+    if (jaccard <= observed + 1e-12) atMost++;
   }
-  return { observed, expectedUnderNull: expected / pairs, pValue: (1 + atLeast) / (1 + draws), draws };
+  return { observed, expectedUnderNull: expected / pairs, pValue: (1 + atLeast) / (1 + draws), pValueBelow: (1 + atMost) / (1 + draws), draws };
 }

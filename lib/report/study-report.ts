@@ -83,8 +83,6 @@ export function studyFigures(analysis: StudyAnalysis, records: readonly RunRecor
   return figures;
 }
 
-const r3 = (v: number) => (Number.isFinite(v) ? Math.round(v * 1000) / 1000 : v);
-
 /** The tables, as danfo DataFrames (shown in notebooks, written as CSV by `writeStudyTables`). */
 export function studyTables(analysis: StudyAnalysis): Record<string, dfd.DataFrame> {
   const tables: Record<string, dfd.DataFrame> = {};
@@ -95,10 +93,10 @@ export function studyTables(analysis: StudyAnalysis): Record<string, dfd.DataFra
         model: e.model,
         k: e.k,
         ...Object.fromEntries(Object.entries(e.byInit).map(([init, m]) => [init, `${m.mean.toFixed(1)} ± ${Number.isFinite(m.se) ? m.se.toFixed(1) : '–'}`])),
-        anovaF: r3(e.anova.statistic),
-        anovaP: r3(e.anova.pValue),
-        kruskalH: r3(e.kruskal.statistic),
-        kruskalP: r3(e.kruskal.pValue),
+        anovaF: e.anova.statistic,
+        anovaP: e.anova.pValue,
+        kruskalH: e.kruskal.statistic,
+        kruskalP: e.kruskal.pValue,
       })),
     );
   }
@@ -110,11 +108,12 @@ export function studyTables(analysis: StudyAnalysis): Record<string, dfd.DataFra
         init: s.init,
         seeds: s.seeds.join(' '),
         activeUnits: s.counts.join(' '),
-        mean: r3(s.count.mean),
-        se: r3(s.count.se),
-        jaccard: r3(s.overlap.observed),
-        jaccardRandom: r3(s.overlap.expectedUnderNull),
-        pValue: r3(s.overlap.pValue),
+        mean: s.count.mean,
+        se: s.count.se,
+        jaccard: s.overlap.observed,
+        jaccardRandom: s.overlap.expectedUnderNull,
+        pValue: s.overlap.pValue,
+        belowChanceP: s.overlap.pValueBelow,
       })),
     );
   }

@@ -134,6 +134,15 @@ test('claim 3: stable totals with seed-dependent units are supported; identical 
   const early = claimStableTotalVaryingUnits(seedStability(nearlyAll, createStream(1, 'overlap-null'), { draws: 500 }));
   assert.equal(early.verdict, 'not shown');
   assert.match(early.sentence, /cannot vary yet/);
+
+  // Seeds that avoid each other's units (10 disjoint units each): the units vary, and the sentence says
+  // the overlap is below chance rather than hiding it in "not above chance".
+  const SEED_INDEX = new Map(SEEDS.map((s, i) => [s, i]));
+  const disjoint: RunRow[] = varying.map((r) => ({ ...r, activeUnitsTrain: 10, activityTrain: activity(Array.from({ length: 10 }, (_, i) => 10 * SEED_INDEX.get(r.seed)! + i)) }));
+  const apart = claimStableTotalVaryingUnits(seedStability(disjoint, createStream(1, 'overlap-null'), { draws: 500 }));
+  assert.equal(apart.verdict, 'supported');
+  assert.match(apart.sentence, /\(0\/16 settings above chance, 16 below it at α = 0\.05; 0 identical across all seeds\)/);
+  assert.doesNotMatch(claimStableTotalVaryingUnits(stability).sentence, /below it/);
 });
 
 test('paired comparison matches by seed and init, never across them', () => {

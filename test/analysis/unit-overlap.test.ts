@@ -68,6 +68,17 @@ test('identical active sets across seeds are far above chance; random sets are n
   assert.ok(Math.abs(chance.observed - chance.expectedUnderNull) < 0.15);
 });
 
+test('seeds that avoid each other\'s units (disjoint active sets) are below chance; the two tails cover every draw', () => {
+  // Five disjoint sets of 10 of 50 units: Jaccard 0 for every pair, where random sets of 10 share ~1/9.
+  const disjoint = Array.from({ length: 5 }, (_, s) => Array.from({ length: 10 }, (_, i) => 10 * s + i));
+  const apart = activeSetOverlapTest(disjoint, 50, createStream(3, 'overlap-null'), 2000);
+  assert.equal(apart.observed, 0);
+  assert.ok(apart.pValueBelow < 0.001, `below: p = ${apart.pValueBelow}`);
+  assert.ok(apart.pValue > 0.99, `above: p = ${apart.pValue}`);
+  const same = activeSetOverlapTest(Array.from({ length: 5 }, () => disjoint[0]), 50, createStream(3, 'overlap-null'), 2000);
+  assert.ok(same.pValueBelow > 0.99 && same.pValue < 0.001);
+});
+
 test('the permutation test is reproducible from its stream', () => {
   const sets = [[1, 2, 3, 4, 5], [1, 2, 3, 8, 9], [2, 3, 4, 10, 11]];
   const a = activeSetOverlapTest(sets, 50, createStream(7, 'overlap-null'), 500);
