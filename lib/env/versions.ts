@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { findChromium } from '../figures/chromium';
+import { intraOpThreads } from './tensorflow-threads';
 
 export interface EnvironmentReport {
   node: string;
@@ -36,8 +38,7 @@ export function environmentReport(repoRoot: string, env: NodeJS.ProcessEnv): Env
     const tf = require('@tensorflow/tfjs-node') as typeof import('@tensorflow/tfjs-node');
     tfjsNode = tf.version['tfjs-node'] ?? null;
     tfjsBackend = tf.getBackend();
-    const binding = (tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding;
-    tensorflow = binding?.TF_Version ?? null;
+    tensorflow = tensorflowVersion(tf);
   } catch (err) {
     problems.push(`@tensorflow/tfjs-node does not load (${(err as Error).message.split('\n')[0]}); run make setup`);
   }
@@ -69,4 +70,42 @@ export function environmentReport(repoRoot: string, env: NodeJS.ProcessEnv): Env
     chromium,
     problems,
   };
+}
+
+/**
+ * What trained an attempt: the CPU and the TensorFlow build decide a run's last bits (iwae verify is
+ * bit-identical on the same build, other builds may round the elementwise kernels differently).
+ */
+export interface TrainingMachine {
+  cpu: string;
+  cores: number;
+  tensorflow: string | null;
+  tfjsNode: string | null;
+  /** TensorFlow's intra-op threads for this process (null: TensorFlow's own default). */
+  threads: number | null;
+}
+
+/** The CPU and TensorFlow build of this process, as a training attempt records them (loads tfjs-node). */
+export function trainingMachine(env: NodeJS.ProcessEnv): TrainingMachine {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const tf = require('@tensorflow/tfjs-node') as typeof import('@tensorflow/tfjs-node');
+  const cores = cpus();
+  return {
+    cpu: cores[0]?.model.trim() || 'unknown',
+    cores: cores.length,
+    tensorflow: tensorflowVersion(tf),
+    tfjsNode: tf.version['tfjs-node'] ?? null,
+    threads: intraOpThreads(env),
+  };
+}
+
+/** One line: "AMD EPYC 7B13 (2 cores), TensorFlow 2.21.0". */
+export function describeMachine(m: TrainingMachine): string {
+  return `${m.cpu} (${m.cores} core${m.cores === 1 ? '' : 's'}), TensorFlow ${m.tensorflow ?? 'unknown'}`;
+}
+
+/** The version of the TensorFlow C library tfjs-node's addon was built against (its binding says). */
+function tensorflowVersion(tf: typeof import('@tensorflow/tfjs-node')): string | null {
+  const binding = (tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding;
+  return binding?.TF_Version ?? null;
 }

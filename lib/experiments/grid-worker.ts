@@ -10,6 +10,7 @@ import { loadMnist, type MnistData } from '../data/mnist';
 import { clearFailure, executeStack } from './execute-run';
 import { tryClaimLock, type HeldLock } from './lock';
 import { inspectRun, recordAttempt, runFile } from './run-dir';
+import { trainingMachine, type TrainingMachine } from '../env/versions';
 import { CheckpointError } from '../training/checkpoint';
 import { DamagedFileError } from '../io/sealed-json';
 import { runId } from './run-id';
@@ -24,6 +25,7 @@ function send(message: FromWorker): void {
 }
 
 let data: MnistData | null = null;
+let machine: TrainingMachine | null = null;
 let heldLocks: HeldLock[] = [];
 /** Messages are handled strictly one after another (a run is long; the parent sends one at a time). */
 let queue: Promise<void> = Promise.resolve();
@@ -68,7 +70,8 @@ async function runStack(message: Extract<ToWorker, { type: 'stack' }>): Promise<
       for (const run of held) send({ type: 'error', id: run.id, message: 'worker got a stack before its data was loaded', kind: 'other' });
       return;
     }
-    for (const run of held) recordAttempt(run.runDir);
+    machine ??= trainingMachine(process.env);
+    for (const run of held) recordAttempt(run.runDir, machine);
     const started = performance.now();
     const ids = held.map((r) => r.id);
     const epochs = held[0].config.epochs;

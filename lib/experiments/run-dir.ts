@@ -9,6 +9,7 @@ import { sha256Hex } from '../io/digest';
 import { DamagedFileError, parseSealedJson, readBytesIfExists, readSealedJson, writeSealedJson } from '../io/sealed-json';
 import type { FinalEvaluation } from './final-evaluation';
 import { runId } from './run-id';
+import type { TrainingMachine } from '../env/versions';
 
 export type { RunFailure } from '../training/metrics';
 
@@ -167,17 +168,36 @@ export function inspectRun(runDir: string, id: string): RunInspection {
   }
 }
 
-/** One line per time a worker starts executing the run (fresh or resuming): the audit trail of a run. */
+/** One line per time a worker starts executing the run (fresh or resuming): the audit trail of a run, shipped with it. */
 export interface AttemptRecord {
   event: 'started';
   pid: number;
   hostname: string;
   startedTime: string;
+  /** Absent in the lines of attempts made before it was recorded. */
+  machine?: TrainingMachine;
 }
 
-export function recordAttempt(runDir: string): void {
+export function recordAttempt(runDir: string, machine: TrainingMachine): void {
   mkdirSync(runDir, { recursive: true });
-  const record: AttemptRecord = { event: 'started', pid: process.pid, hostname: hostname(), startedTime: new Date().toISOString() };
+  const record: AttemptRecord = { event: 'started', pid: process.pid, hostname: hostname(), startedTime: new Date().toISOString(), machine };
   // One short append is one write(2): a kill leaves the line whole or absent.
   appendFileSync(runFile(runDir, 'attempts'), `${JSON.stringify(record)}\n`);
+}
+
+/** The run's attempts, oldest first; none when it has no log. A line that is not a record (torn by a kill) is skipped. */
+export function readAttempts(runDir: string): AttemptRecord[] {
+  const bytes = readBytesIfExists(runFile(runDir, 'attempts'));
+  if (bytes === null) return [];
+  const out: AttemptRecord[] = [];
+  for (const line of bytes.toString('utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const record = JSON.parse(line) as AttemptRecord;
+      if (record && record.event === 'started' && typeof record.startedTime === 'string') out.push(record);
+    } catch {
+      // A torn last line: the attempt's other facts are in its files.
+    }
+  }
+  return out;
 }

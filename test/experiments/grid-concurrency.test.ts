@@ -25,6 +25,11 @@ test('two grid processes started at once on one results dir run every run exactl
       const runDir = join(dir, id);
       const attempts = readFileSync(join(runDir, 'attempts.jsonl'), 'utf8').trim().split('\n');
       assert.equal(attempts.length, 1, `${id} started ${attempts.length} times`);
+      // Each attempt says what trained it: the CPU and the TensorFlow build (what decides the last bits).
+      const { machine } = JSON.parse(attempts[0]);
+      assert.equal(typeof machine.cpu, 'string');
+      assert.match(machine.tensorflow, /^\d+\.\d+/);
+      assert.equal(machine.threads, 1, 'grid workers train with one TensorFlow thread each');
       const epochs = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).epoch);
       assert.deepEqual(epochs, [1, 2], id);
       assert.equal(existsSync(join(runDir, 'run.lock')), false, `${id}: lock released`);

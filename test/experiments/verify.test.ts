@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeRunOutcome } from '../../lib/experiments/run-dir';
+import { recordAttempt, writeRunOutcome } from '../../lib/experiments/run-dir';
 import { spreadAcrossShapes } from '../../lib/experiments/verify';
 import { REPO_ROOT, runCli, withoutTensorFlowBanner } from '../helpers/cli';
 
@@ -33,6 +33,20 @@ test('verify --runs N takes one run per model and k in turn, so a few runs check
   assert.deepEqual(spreadAcrossShapes(ids, shape, 6), ['iwae-k1-he-normal-s10', 'iwae-k5-he-normal-s10', 'vae-k1-he-normal-s10', 'vae-k5-he-normal-s10', 'iwae-k1-he-normal-s135', 'iwae-k1-he-uniform-s10']);
   assert.deepEqual(spreadAcrossShapes(ids, shape, 10), spreadAcrossShapes(ids, shape, 6), 'never more than there are');
   assert.deepEqual(spreadAcrossShapes([], shape, 3), []);
+});
+
+test('verify names the machine it retrains on and, from the shipped attempt log, the ones that trained each run', () => {
+  const results = join(root, 'with-attempts');
+  cpSync(FIXTURE, results, { recursive: true });
+  const [id] = readdirSync(results).sort();
+  recordAttempt(join(results, id), { cpu: 'Example CPU 9000', cores: 2, tensorflow: '2.21.0', tfjsNode: '4.22.0', threads: 1 });
+  writeFileSync(join(results, id, 'attempts.jsonl'), '{"event":"started","pid":1,"hostname":"h","startedTime":"2026-01-01T00:00:00Z"}\n{"torn', { flag: 'a' });
+  const r = runCli(['verify', '--results', results, '--run', id, '--epochs', '1']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /retrained here \(.+ \(\d+ cores?\), TensorFlow \d+\.\d+/);
+  assert.match(r.stdout, new RegExp(`${id}: identical in every number; trained on Example CPU 9000 \\(2 cores\\), TensorFlow 2\\.21\\.0$`, 'm'));
+  const json = JSON.parse(runCli(['verify', '--results', results, '--run', id, '--epochs', '1', '--json']).stdout);
+  assert.deepEqual(json.runs[0].trainedOn, ['Example CPU 9000 (2 cores), TensorFlow 2.21.0']);
 });
 
 test('a shipped number that this code does not reproduce fails verify with the run, epoch and field', () => {

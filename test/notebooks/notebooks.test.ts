@@ -113,7 +113,7 @@ test('05_analysis on shipped results (no checkpoints, one run missing): trains n
   executedNotebook('05_analysis.ipynb');
   // What a clone holds: the tracked result files only (see .gitignore), and one run not trained yet.
   const shipped = join(scratch, 'shipped');
-  const kept = new Set(['config.json', 'metrics.jsonl', 'final.json', 'status.json', 'failure.json', 'tensorboard', 'weights-f16.bin']);
+  const kept = new Set(['config.json', 'metrics.jsonl', 'final.json', 'status.json', 'failure.json', 'attempts.jsonl', 'tensorboard', 'weights-f16.bin']);
   cpSync(parameters.resultsDir, shipped, { recursive: true });
   rmSync(join(shipped, 'notebook-02-brief'), { recursive: true, force: true });
   for (const id of readdirSync(shipped)) {

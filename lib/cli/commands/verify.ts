@@ -3,7 +3,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { computationShape } from '../../config/run-config';
-import { inspectRun, runDirPath } from '../../experiments/run-dir';
+import { inspectRun, readAttempts, runDirPath } from '../../experiments/run-dir';
+import { describeMachine, trainingMachine } from '../../env/versions';
 import { RUN_ID_PATTERN } from '../../experiments/run-id';
 import { compareEpochs, spreadAcrossShapes, VERIFY_TOLERANCE, type MetricDifference } from '../../experiments/verify';
 import { UsageError, UserError } from '../errors';
@@ -87,14 +88,19 @@ export function registerVerifyCommand(program: Command): void {
         rmSync(work, { recursive: true, force: true });
       }
       const passed = rows.every((r) => r.largest.relative <= VERIFY_TOLERANCE);
+      // Where each run was trained (its shipped attempt log) beside where it was retrained: what differs when they differ.
+      const here = describeMachine(trainingMachine(process.env));
+      const trainedOn = new Map(rows.map(({ id }) => [id, [...new Set(readAttempts(runDirPath(results, id)).flatMap((a) => (a.machine ? [describeMachine(a.machine)] : [])))]]));
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ results, epochs: flags.epochs, tolerance: VERIFY_TOLERANCE, passed, runs: rows })}\n`);
+        const runs = rows.map((r) => ({ ...r, trainedOn: trainedOn.get(r.id) }));
+        process.stdout.write(`${JSON.stringify({ results, epochs: flags.epochs, tolerance: VERIFY_TOLERANCE, passed, here, runs })}\n`);
       } else {
         const out = process.stdout;
-        out.write(`verify: ${rows.length} run(s) of ${results}, first ${flags.epochs} epoch(s) retrained here, every per-epoch number compared\n`);
+        out.write(`verify: ${rows.length} run(s) of ${results}, first ${flags.epochs} epoch(s) retrained here (${here}), every per-epoch number compared\n`);
         for (const { id, largest } of rows) {
           const where = largest.relative === 0 ? 'identical in every number' : `largest difference ${largest.relative.toExponential(2)} (epoch ${largest.epoch} ${largest.field}: shipped ${largest.shipped}, here ${largest.retrained})`;
-          out.write(`  ${id}: ${where}\n`);
+          const machines = trainedOn.get(id)!;
+          out.write(`  ${id}: ${where}${machines.length ? `; trained on ${machines.join(' and ')}` : ''}\n`);
         }
         const worst = Math.max(...rows.map((r) => r.largest.relative));
         out.write(`${passed ? 'passed' : 'FAILED'}: largest relative difference ${worst === 0 ? '0 (bit-identical)' : worst.toExponential(2)}, tolerance ${VERIFY_TOLERANCE}\n`);
