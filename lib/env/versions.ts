@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { findChromium } from '../figures/chromium';
 import { intraOpThreads } from './tensorflow-threads';
@@ -89,10 +89,10 @@ export interface TrainingMachine {
 export function trainingMachine(env: NodeJS.ProcessEnv): TrainingMachine {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const tf = require('@tensorflow/tfjs-node') as typeof import('@tensorflow/tfjs-node');
-  const cores = cpus();
   return {
-    cpu: cores[0]?.model.trim() || 'unknown',
-    cores: cores.length,
+    cpu: cpus()[0]?.model.trim() || 'unknown',
+    // What this process may use (CPU affinity, e.g. a Slurm allocation), not the whole host.
+    cores: availableParallelism(),
     tensorflow: tensorflowVersion(tf),
     tfjsNode: tf.version['tfjs-node'] ?? null,
     threads: intraOpThreads(env),

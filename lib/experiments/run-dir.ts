@@ -194,7 +194,11 @@ export function readAttempts(runDir: string): AttemptRecord[] {
     if (!line.trim()) continue;
     try {
       const record = JSON.parse(line) as AttemptRecord;
-      if (record && record.event === 'started' && typeof record.startedTime === 'string') out.push(record);
+      if (!record || record.event !== 'started' || typeof record.startedTime !== 'string') continue;
+      const m = record.machine;
+      // A machine entry of another shape says nothing reliable: the attempt is kept without it.
+      if (m !== undefined && !(typeof m?.cpu === 'string' && Number.isInteger(m?.cores))) delete record.machine;
+      out.push(record);
     } catch {
       // A torn last line: the attempt's other facts are in its files.
     }

@@ -1,9 +1,25 @@
+import { MODEL_NAMES, type RunConfig } from '../config/run-config';
 import type { EpochMetrics } from '../training/metrics';
 
 /**
+ * The order `iwae verify` takes runs in: the study's runs (Experiments 1-2) before Experiment 3's (which
+ * also measure the gradient SNR, slower), then by model (MODEL_NAMES: IWAE, VAE, ...), k as a number,
+ * then id. So the default three are IWAE k = 1, IWAE k = 5 and VAE k = 1 whatever else is there.
+ */
+export function verifyOrder(a: { id: string; config: RunConfig }, b: { id: string; config: RunConfig }): number {
+  const rank = (c: RunConfig) => [c.evaluation.gradientSnr ? 1 : 0, STUDY_FIRST.indexOf(c.model), c.k];
+  const [ra, rb] = [rank(a.config), rank(b.config)];
+  for (let i = 0; i < ra.length; i++) if (ra[i] !== rb[i]) return ra[i] - rb[i];
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+const STUDY_FIRST: readonly string[] = ['iwae', ...MODEL_NAMES.filter((m) => m !== 'iwae')];
+
+/**
  * The runs `iwae verify --runs N` retrains: one per computation shape (model, k and the settings a stack
- * shares) in turn, each shape's runs in id order, so three runs check IWAE and VAE at k = 1 and 5 rather
- * than three seeds of one setting. `shapeOf` names a run's shape; `runs` come in id order.
+ * shares) in turn, each shape's runs in the order given, so three runs check several kinds of stack
+ * rather than three seeds of one setting. Shapes come in the order of their first run: sort the runs
+ * with verifyOrder first.
  */
 export function spreadAcrossShapes<T>(runs: readonly T[], shapeOf: (run: T) => string, n: number): T[] {
   const byShape = new Map<string, T[]>();

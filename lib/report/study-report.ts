@@ -92,7 +92,8 @@ export function studyTables(analysis: StudyAnalysis): Record<string, dfd.DataFra
       analysis.initEffects.map((e) => ({
         model: e.model,
         k: e.k,
-        ...Object.fromEntries(Object.entries(e.byInit).map(([init, m]) => [init, `${m.mean.toFixed(1)} ± ${Number.isFinite(m.se) ? m.se.toFixed(1) : '–'}`])),
+        // Mean and SE as numbers (the CSV keeps them whole); a table shows each pair as one "mean ± SE" column.
+        ...Object.fromEntries(Object.entries(e.byInit).flatMap(([init, m]) => [[init, m.mean], [`${init}SE`, m.se]])),
         anovaF: e.anova.statistic,
         anovaP: e.anova.pValue,
         kruskalH: e.kruskal.statistic,

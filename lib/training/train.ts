@@ -178,13 +178,18 @@ function openMember(run: StackRun, index: number, outputBias: Float32Array | und
     throw new CheckpointError(files.checkpoint, `Adam is at step ${checkpoint.adam.step}, not at the ${checkpoint.epoch * perEpoch} steps of its ${checkpoint.epoch} epochs`);
   }
   writeFileAtomic(files.config, `${JSON.stringify(config, null, 2)}\n`);
-  const metrics: EpochMetrics[] = checkpoint ? checkpoint.metrics.slice(0, checkpoint.epoch) : [];
-  // The checkpoint is the truth: metrics.jsonl may miss the line of an epoch whose append was cut short.
-  writeFileAtomic(files.metrics, metricsText(metrics));
-  const member: Member = { ...closedMember(run, index), epoch: checkpoint?.epoch ?? 0, metrics };
   const failure = readFailure(runDir, config);
-  // Starting from scratch: events and images of an attempt whose checkpoint is gone would double epochs.
-  if (!checkpoint && !failure) for (const dir of Object.values(artifactDirs(runDir))) rmSync(dir, { recursive: true, force: true });
+  const metrics: EpochMetrics[] = checkpoint ? checkpoint.metrics.slice(0, checkpoint.epoch) : [];
+  if (checkpoint) {
+    // The checkpoint is the truth: metrics.jsonl may miss the line of an epoch whose append was cut short.
+    writeFileAtomic(files.metrics, metricsText(metrics));
+  } else if (!failure) {
+    // Starting from scratch: what an attempt whose checkpoint is gone left (metrics, events, images) would double epochs.
+    writeFileAtomic(files.metrics, '');
+    for (const dir of Object.values(artifactDirs(runDir))) rmSync(dir, { recursive: true, force: true });
+  }
+  // (A failure without a checkpoint, diverged in its first epoch: its files stay as they were recorded.)
+  const member: Member = { ...closedMember(run, index), epoch: checkpoint?.epoch ?? 0, metrics };
   if (failure) member.result = { config, epochs: metrics, status: 'failed', failure };
   else if (checkpoint && checkpoint.epoch === config.epochs) member.result = { config, epochs: metrics, status: 'completed' };
   if (member.result) return member;

@@ -6,6 +6,8 @@ import { initEffects, pairedModelComparison } from '../../lib/analysis/experimen
 import { seedStability } from '../../lib/analysis/experiment2';
 import { claimInitHasMinimalEffect, claimIwaeMoreActiveUnits, claimStableTotalVaryingUnits, kOneAblation } from '../../lib/analysis/claims';
 import { createStream } from '../../lib/random/streams';
+import { studyTables, type StudyAnalysis } from '../../lib/report/study-report';
+import { formatTable } from '../../lib/notebook/table';
 
 const INITS = ['he-normal', 'he-uniform', 'xavier-normal', 'xavier-uniform'];
 const SEEDS = [10, 32, 135, 630, 924];
@@ -163,4 +165,20 @@ test('k=1 ablation says so when the sampled-KL runs are missing, and reads them 
   assert.ok(ablation.closedVsSampled && ablation.sampledVsIwae);
   assert.equal(ablation.closedVsSampled.test.n, 20);
   assert.match(ablation.sentence, /The KL estimator explains/);
+});
+
+test('the study tables behind the CSVs hold numbers at full precision; the shown table merges mean ± SE', () => {
+  const rows = grid((model, k, init, seed) => 15 + (seed % 3) + (init === 'he-normal' ? 1 : 0));
+  const analysis = { summary: summarizeBySetting(rows), initEffects: initEffects(rows), stability: seedStability(rows, createStream(1, 'overlap-null'), { draws: 200 }), claims: [] } as unknown as StudyAnalysis;
+  const tables = studyTables(analysis);
+  const init = (tables['experiment1-init-effect'].toJSON() as Array<Record<string, unknown>>).find((r) => r.model === 'iwae' && r.k === 5)!;
+  const effect = analysis.initEffects.find((e) => e.model === 'iwae' && e.k === 5)!;
+  assert.equal(init['he-normal'], effect.byInit['he-normal'].mean);
+  assert.equal(init['he-normalSE'], effect.byInit['he-normal'].se);
+  const stability = (tables['experiment2-seed-stability'].toJSON() as Array<Record<string, unknown>>)[0];
+  assert.equal(stability.jaccard, analysis.stability[0].overlap.observed);
+  assert.equal(stability.belowChanceP, analysis.stability[0].overlap.pValueBelow);
+  const shown = formatTable(tables['experiment1-init-effect'].toJSON() as Array<Record<string, string | number | null>>);
+  assert.ok(shown.headers.includes('he-normal ± SE') && !shown.headers.some((h) => h.startsWith('he-normalSE')), shown.headers.join(','));
+  assert.match(shown.cells[0][shown.headers.indexOf('he-normal ± SE')], /^\d+\.\d+ ± \d+\.\d+$/);
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { gridRuns } from '../../lib/experiments/grids';
 import { PROFILES } from '../../lib/experiments/profiles';
 import { assertNoTornJson, resultsJson, spawnGrid } from './grid-helpers';
+import { intraOpThreads, trainingEnvironment } from '../../lib/env/tensorflow-threads';
 
 test('two grid processes started at once on one results dir run every run exactly once', { timeout: 85_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'iwae-grid-two-'));
@@ -29,7 +30,7 @@ test('two grid processes started at once on one results dir run every run exactl
       const { machine } = JSON.parse(attempts[0]);
       assert.equal(typeof machine.cpu, 'string');
       assert.match(machine.tensorflow, /^\d+\.\d+/);
-      assert.equal(machine.threads, 1, 'grid workers train with one TensorFlow thread each');
+      assert.equal(machine.threads, intraOpThreads(trainingEnvironment(process.env)), 'the TensorFlow threads the worker trained with (one unless the caller set them)');
       const epochs = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).epoch);
       assert.deepEqual(epochs, [1, 2], id);
       assert.equal(existsSync(join(runDir, 'run.lock')), false, `${id}: lock released`);

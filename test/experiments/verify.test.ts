@@ -5,7 +5,9 @@ import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { recordAttempt, writeRunOutcome } from '../../lib/experiments/run-dir';
-import { spreadAcrossShapes } from '../../lib/experiments/verify';
+import { spreadAcrossShapes, verifyOrder } from '../../lib/experiments/verify';
+import { computationShape, parseRunConfig, type ModelName } from '../../lib/config/run-config';
+import { runId } from '../../lib/experiments/run-id';
 import { REPO_ROOT, runCli, withoutTensorFlowBanner } from '../helpers/cli';
 
 /** Two runs of one stack (IWAE k = 5, seeds 135 and 630) of the smoke grid, as a grid of this code shipped them. */
@@ -33,6 +35,19 @@ test('verify --runs N takes one run per model and k in turn, so a few runs check
   assert.deepEqual(spreadAcrossShapes(ids, shape, 6), ['iwae-k1-he-normal-s10', 'iwae-k5-he-normal-s10', 'vae-k1-he-normal-s10', 'vae-k5-he-normal-s10', 'iwae-k1-he-normal-s135', 'iwae-k1-he-uniform-s10']);
   assert.deepEqual(spreadAcrossShapes(ids, shape, 10), spreadAcrossShapes(ids, shape, 6), 'never more than there are');
   assert.deepEqual(spreadAcrossShapes([], shape, 3), []);
+
+  // Real configs in id order, Experiment 3's among them (they sort first by id and measure the SNR):
+  // the study's IWAE k = 1, IWAE k = 5 and VAE k = 1 still come first; k is compared as a number.
+  const snr = { epochs: [1], draws: 10, images: 20 };
+  const run = (model: ModelName, k: number, gradientSnr?: typeof snr) => {
+    const config = parseRunConfig({ model, k, init: 'he-normal', seed: 10, epochs: 80, ...(gradientSnr ? { evaluation: { gradientSnr } } : {}) });
+    return { id: runId(config), config };
+  };
+  const runs = [run('iwae-dreg', 5, snr), run('iwae', 10), run('iwae', 1), run('iwae', 5, snr), run('iwae', 5), run('vae', 1), run('vae', 5)].sort((a, b) => (a.id < b.id ? -1 : 1));
+  const picked = spreadAcrossShapes([...runs].sort(verifyOrder), (r) => computationShape(r.config), 3);
+  assert.deepEqual(picked.map((r) => [r.config.model, r.config.k, Boolean(r.config.evaluation.gradientSnr)]), [['iwae', 1, false], ['iwae', 5, false], ['iwae', 10, false]]);
+  const five = spreadAcrossShapes([...runs].sort(verifyOrder), (r) => computationShape(r.config), 5);
+  assert.deepEqual(five.slice(3).map((r) => [r.config.model, r.config.k]), [['vae', 1], ['vae', 5]]);
 });
 
 test('verify names the machine it retrains on and, from the shipped attempt log, the ones that trained each run', () => {

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../helpers/cli';
+import { REPO_ROOT, runCli } from '../helpers/cli';
 
 const root = mkdtempSync(join(tmpdir(), 'iwae-cli-'));
 test.after(() => rmSync(root, { recursive: true, force: true }));
@@ -83,3 +83,17 @@ for (const [what, args, message] of badCases) {
     assert.ok(!existsSync(join(process.cwd(), 'x')), 'no run dir created');
   });
 }
+
+test('iwae train into a shipped run (finished, no checkpoint) refuses with one line and touches nothing', () => {
+  const fixture = join(REPO_ROOT, 'test', 'fixtures', 'shipped-smoke');
+  const [id] = readdirSync(fixture).sort();
+  const out = join(root, 'shipped', id);
+  cpSync(join(fixture, id), out, { recursive: true });
+  const before = readFileSync(join(out, 'metrics.jsonl'));
+  const r = runCli(['train', '--model', 'iwae', ...TINY, '--epochs', '2', '--out', out]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /holds a finished run without its checkpoint .*train into another --out/);
+  assert.ok(readFileSync(join(out, 'metrics.jsonl')).equals(before), 'metrics.jsonl untouched');
+  assert.deepEqual(readdirSync(out).sort(), readdirSync(join(fixture, id)).sort(), 'nothing added or removed');
+});

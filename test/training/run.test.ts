@@ -162,6 +162,12 @@ test('a NaN stops the run as failed with a diagnostic and keeps the last good ch
     // Asking again reports the recorded failure without training.
     const again = await trainRun(config({ epochs: 2 }), await data(), dir, { onStep: () => assert.fail('trained again') });
     assert.equal(again.status, 'failed');
+    // Without its checkpoint (a shipped failed run) too, and its recorded metrics stay as they were.
+    const recorded = readFileSync(files.metrics);
+    rmSync(files.checkpoint);
+    const shipped = await trainRun(config({ epochs: 2 }), await data(), dir, { onStep: () => assert.fail('trained again') });
+    assert.equal(shipped.status, 'failed');
+    assert.ok(readFileSync(files.metrics).equals(recorded), 'metrics.jsonl untouched');
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -176,12 +182,13 @@ test('a run whose checkpoint is gone starts over and leaves only the files of th
     // What a copy of the directory without its checkpoint holds (e.g. recovered onto a new machine).
     rmSync(runFiles(dir).checkpoint);
     assert.equal(readMetricsFile(dir).epochs.length, 1);
+    writeFileSync(join(dir, 'images', 'left-by-the-lost-attempt.png'), '');
     const result = await trainRun(run, await data(), dir);
     assert.equal(result.status, 'completed');
     assert.deepEqual(result.epochs.map((m) => m.epoch), [1, 2]);
     const events = readdirSync(join(dir, 'tensorboard')).filter((f) => f.startsWith('events.out.tfevents'));
     assert.equal(events.length, 1, 'the orphaned attempt\'s events (epoch 1 again) are gone');
-    assert.equal(readdirSync(join(dir, 'images')).length, 4);
+    assert.deepEqual(readdirSync(join(dir, 'images')).sort(), ['prior-samples-epoch-001.png', 'prior-samples-epoch-002.png', 'reconstructions-epoch-001.png', 'reconstructions-epoch-002.png']);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

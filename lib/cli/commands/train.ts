@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { INIT_NAMES, MODEL_NAMES, parseRunConfig, type RunConfig } from '../../config/run-config';
 import { tryClaimLock, type ClaimResult, type HeldLock, type LockOwner } from '../../experiments/lock';
 import { RUN_FILES } from '../../experiments/run-dir';
 import { fileWriteError, makeDirectory } from '../../io/fs-errors';
 import type { EpochMetrics } from '../../training/metrics';
+import { runFiles } from '../../training/run-dir';
 import { UsageError, UserError } from '../errors';
 import { loadMnistForCli } from '../mnist';
 import { integerAtLeast, oneOf } from '../parse';
@@ -78,6 +80,10 @@ export function registerTrainCommand(program: Command): void {
     .action(async (flags: TrainFlags) => {
       const config = configFromFlags(flags);
       const out = resolve(flags.out);
+      // A finished run without its checkpoint (shipped results carry none) would be trained again over its recorded files.
+      if (existsSync(join(out, RUN_FILES.status)) && !existsSync(runFiles(out).checkpoint)) {
+        throw new UserError(`${out} holds a finished run without its checkpoint (shipped results carry none): train into another --out`);
+      }
       // Required here, not imported at the top: TensorFlow takes ~1 s to load and other commands never need
       // it. (require, not import(): bin/iwae.js registers tsx for CommonJS only.)
       // Data first: a bad MNIST file is then reported before TensorFlow prints its start-up banner.

@@ -6,7 +6,7 @@ import { computationShape } from '../../config/run-config';
 import { inspectRun, readAttempts, runDirPath } from '../../experiments/run-dir';
 import { describeMachine, trainingMachine } from '../../env/versions';
 import { RUN_ID_PATTERN } from '../../experiments/run-id';
-import { compareEpochs, spreadAcrossShapes, VERIFY_TOLERANCE, type MetricDifference } from '../../experiments/verify';
+import { compareEpochs, spreadAcrossShapes, verifyOrder, VERIFY_TOLERANCE, type MetricDifference } from '../../experiments/verify';
 import { UsageError, UserError } from '../errors';
 import { loadMnistForCli } from '../mnist';
 import { integerAtLeast } from '../parse';
@@ -31,10 +31,10 @@ export function registerVerifyCommand(program: Command): void {
     .command('verify')
     .description("retrain shipped runs from scratch for their first epochs here and compare every per-epoch metric with the shipped one")
     .option('--results <dir>', 'shipped results directory (default: <repo>/data/results/paper)')
-    .option('--runs <n>', 'N completed runs, one per model and k in turn (each in id order; default 3)', integerAtLeast(1))
+    .option('--runs <n>', 'N completed runs, one per model and k in turn (the study\'s before Experiment 3\'s; default 3)', integerAtLeast(1))
     .option('--run <id...>', 'these runs instead')
     .option('--epochs <n>', 'epochs to retrain and compare', integerAtLeast(1), 2)
-    .option('--json', 'print one JSON object {runs: [{id, epochs, largest}], tolerance, passed}')
+    .option('--json', 'print one JSON object {results, epochs, tolerance, passed, here, runs: [{id, largest, trainedOn}]}')
     .option('--mnist-dir <dir>', 'read the MNIST IDX files from this directory (default: $MNIST_DIR, else cache/package)')
     .addHelpText('after', `\nPasses when every number agrees within ${VERIFY_TOLERANCE} relative (bit-identical on the machine and TensorFlow build that trained the runs; other CPUs differ in the last bits, which training compounds). Exit 1 beyond it, 2 for bad usage.`)
     .action(async (flags: VerifyFlags) => {
@@ -52,11 +52,14 @@ export function registerVerifyCommand(program: Command): void {
         if (flags.run && inspection.outcome?.status !== 'completed') throw new UserError(`${id}: not a completed run in ${results}`);
       }
       const completed = shipped.filter(({ inspection }) => !inspection.problem && inspection.outcome?.status === 'completed');
-      const chosen = flags.run ? completed : spreadAcrossShapes(completed, ({ inspection }) => computationShape(inspection.config!), flags.runs ?? 3);
+      const ordered = completed.map(({ id, inspection }) => ({ id, config: inspection.config!, inspection })).sort(verifyOrder);
+      const chosen = flags.run ? completed : spreadAcrossShapes(ordered, ({ config }) => computationShape(config), flags.runs ?? 3);
       if (chosen.length === 0) throw new UserError(`${results}: no completed runs to verify`);
       for (const { id, inspection } of chosen) {
         if (inspection.epochs.length < flags.epochs) throw new UserError(`${id}: shipped ${inspection.epochs.length} epochs, fewer than --epochs ${flags.epochs}`);
       }
+      // Where each run was trained (its shipped attempt log) beside where it is retrained: what differs when they differ.
+      const trainedOn = new Map(chosen.map(({ id }) => [id, [...new Set(readAttempts(runDirPath(results, id)).flatMap((a) => (a.machine ? [describeMachine(a.machine)] : [])))]]));
       const data = await loadMnistForCli(flags.mnistDir, process.env);
       // Required here, not imported at the top: TensorFlow takes ~1 s to load.
       const { trainStack } = require('../../training/train') as typeof import('../../training/train');
@@ -88,9 +91,7 @@ export function registerVerifyCommand(program: Command): void {
         rmSync(work, { recursive: true, force: true });
       }
       const passed = rows.every((r) => r.largest.relative <= VERIFY_TOLERANCE);
-      // Where each run was trained (its shipped attempt log) beside where it was retrained: what differs when they differ.
       const here = describeMachine(trainingMachine(process.env));
-      const trainedOn = new Map(rows.map(({ id }) => [id, [...new Set(readAttempts(runDirPath(results, id)).flatMap((a) => (a.machine ? [describeMachine(a.machine)] : [])))]]));
       if (flags.json) {
         const runs = rows.map((r) => ({ ...r, trainedOn: trainedOn.get(r.id) }));
         process.stdout.write(`${JSON.stringify({ results, epochs: flags.epochs, tolerance: VERIFY_TOLERANCE, passed, here, runs })}\n`);
