@@ -74,11 +74,13 @@ export function resultsMarkdown(analysis: StudyAnalysis, coverage: GridCoverage,
   const timing = stackTimes(records);
   if (timing.length > 0) {
     const total = timing.reduce((a, t) => a + t.trainingHours + t.evaluationMinutes / 60, 0);
+    const seeds = new Set(runs.map((r) => r.config.seed)).size;
     lines.push('');
     lines.push(
-      `Compute, from the runs' own records (each setting's 5 seeds trained as one stack, mostly two stacks at a time on the machine's 2 cores, one thread each; ` +
+      `Compute, from the runs' own records (each setting's ${seeds} seeds trained as one stack, mostly two stacks at a time on the machine's 2 cores, one thread each; ` +
         `per-epoch wall seconds summed, then the final evaluation): ` +
-        timing.map((t) => `${t.setting} ${t.trainingHours.toFixed(1)} h + ${Math.round(t.evaluationMinutes)} min`).join(', ') +
+        // A setting whose other seeds diverged early trained its survivors as a smaller stack: say how many.
+        timing.map((t) => `${t.setting}${t.runs < seeds ? ` (${t.runs} run${t.runs === 1 ? '' : 's'}, the others diverged)` : ''} ${t.trainingHours.toFixed(1)} h + ${Math.round(t.evaluationMinutes)} min`).join(', ') +
         `; ${total.toFixed(1)} stack-hours so far.`,
     );
   }
@@ -91,7 +93,7 @@ export function formatNats(value: number): string {
 }
 
 /** Wall time of each finished stack (a setting whose seeds all completed: they share epochs and evaluation). */
-function stackTimes(records: readonly RunRecord[]): Array<{ setting: string; trainingHours: number; evaluationMinutes: number }> {
+function stackTimes(records: readonly RunRecord[]): Array<{ setting: string; runs: number; trainingHours: number; evaluationMinutes: number }> {
   const bySetting = new Map<string, RunRecord[]>();
   for (const r of records) {
     if (r.status !== 'completed' || !r.config || !r.final) continue;
@@ -100,6 +102,7 @@ function stackTimes(records: readonly RunRecord[]): Array<{ setting: string; tra
   }
   return [...bySetting.entries()].map(([setting, rs]) => ({
     setting,
+    runs: rs.length,
     trainingHours: Math.max(...rs.map((r) => r.epochs.reduce((a, e) => a + e.seconds, 0))) / 3600,
     evaluationMinutes: Math.max(...rs.map((r) => r.final!.evaluationSeconds)) / 60,
   }));
