@@ -1,4 +1,4 @@
-import { MODEL_NAMES, type RunConfig } from '../config/run-config';
+import { computationShape, MODEL_NAMES, type RunConfig } from '../config/run-config';
 import type { EpochMetrics } from '../training/metrics';
 
 /**
@@ -6,7 +6,7 @@ import type { EpochMetrics } from '../training/metrics';
  * also measure the gradient SNR, slower), then by model (MODEL_NAMES: IWAE, VAE, ...), k as a number,
  * then id. So the default three are IWAE k = 1, IWAE k = 5 and VAE k = 1 whatever else is there.
  */
-export function verifyOrder(a: { id: string; config: RunConfig }, b: { id: string; config: RunConfig }): number {
+function verifyOrder(a: { id: string; config: RunConfig }, b: { id: string; config: RunConfig }): number {
   const rank = (c: RunConfig) => [c.evaluation.gradientSnr ? 1 : 0, STUDY_FIRST.indexOf(c.model), c.k];
   const [ra, rb] = [rank(a.config), rank(b.config)];
   for (let i = 0; i < ra.length; i++) if (ra[i] !== rb[i]) return ra[i] - rb[i];
@@ -16,11 +16,15 @@ export function verifyOrder(a: { id: string; config: RunConfig }, b: { id: strin
 const STUDY_FIRST: readonly string[] = ['iwae', ...MODEL_NAMES.filter((m) => m !== 'iwae')];
 
 /**
- * The runs `iwae verify --runs N` retrains: one per computation shape (model, k and the settings a stack
- * shares) in turn, each shape's runs in the order given, so three runs check several kinds of stack
- * rather than three seeds of one setting. Shapes come in the order of their first run: sort the runs
- * with verifyOrder first.
+ * The runs `iwae verify --runs N` retrains: in verifyOrder, one per computation shape (model, k and the
+ * settings a stack shares) in turn, so three runs check several kinds of stack rather than three seeds of
+ * one setting.
  */
+export function runsToVerify<T extends { id: string; config: RunConfig }>(runs: readonly T[], n: number): T[] {
+  return spreadAcrossShapes([...runs].sort(verifyOrder), (run) => computationShape(run.config), n);
+}
+
+/** Up to n runs, one per shape in turn (shapes in the order of their first run, each shape's runs in the order given). */
 export function spreadAcrossShapes<T>(runs: readonly T[], shapeOf: (run: T) => string, n: number): T[] {
   const byShape = new Map<string, T[]>();
   for (const run of runs) byShape.set(shapeOf(run), [...(byShape.get(shapeOf(run)) ?? []), run]);

@@ -543,8 +543,9 @@ function decideWithReference(
 
 /**
  * The run's checkpoint, or null to start from scratch. A bad one (damaged, foreign, older version) is an
- * error unless `restart`: then it is moved aside and everything made from it (metrics, failure,
- * TensorBoard events, images) is removed, so the fresh run leaves the files an uninterrupted one would.
+ * error unless `restart`: then its failure record is removed and it is moved aside; openMember, starting
+ * from scratch, clears the rest made from it (metrics, TensorBoard events, images), so the fresh run
+ * leaves the files an uninterrupted one would.
  */
 function openCheckpoint(runDir: string, config: RunConfig, restart: boolean): Checkpoint | null {
   try {
@@ -553,7 +554,7 @@ function openCheckpoint(runDir: string, config: RunConfig, restart: boolean): Ch
     if (!(err instanceof CheckpointError) || !restart) throw err;
     const files = runFiles(runDir);
     // The checkpoint goes last: killed before that, the next start finds it bad again and redoes this.
-    for (const path of [files.metrics, files.failure, ...Object.values(artifactDirs(runDir))]) rmSync(path, { recursive: true, force: true });
+    rmSync(files.failure, { force: true });
     renameSync(files.checkpoint, `${files.checkpoint}.bad`);
     return null;
   }

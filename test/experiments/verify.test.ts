@@ -5,8 +5,8 @@ import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { recordAttempt, writeRunOutcome } from '../../lib/experiments/run-dir';
-import { spreadAcrossShapes, verifyOrder } from '../../lib/experiments/verify';
-import { computationShape, parseRunConfig, type ModelName } from '../../lib/config/run-config';
+import { runsToVerify, spreadAcrossShapes } from '../../lib/experiments/verify';
+import { parseRunConfig, type ModelName } from '../../lib/config/run-config';
 import { runId } from '../../lib/experiments/run-id';
 import { REPO_ROOT, runCli, withoutTensorFlowBanner } from '../helpers/cli';
 
@@ -44,9 +44,9 @@ test('verify --runs N takes one run per model and k in turn, so a few runs check
     return { id: runId(config), config };
   };
   const runs = [run('iwae-dreg', 5, snr), run('iwae', 10), run('iwae', 1), run('iwae', 5, snr), run('iwae', 5), run('vae', 1), run('vae', 5)].sort((a, b) => (a.id < b.id ? -1 : 1));
-  const picked = spreadAcrossShapes([...runs].sort(verifyOrder), (r) => computationShape(r.config), 3);
+  const picked = runsToVerify(runs, 3);
   assert.deepEqual(picked.map((r) => [r.config.model, r.config.k, Boolean(r.config.evaluation.gradientSnr)]), [['iwae', 1, false], ['iwae', 5, false], ['iwae', 10, false]]);
-  const five = spreadAcrossShapes([...runs].sort(verifyOrder), (r) => computationShape(r.config), 5);
+  const five = runsToVerify(runs, 5);
   assert.deepEqual(five.slice(3).map((r) => [r.config.model, r.config.k]), [['vae', 1], ['vae', 5]]);
 });
 

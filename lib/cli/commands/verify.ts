@@ -6,7 +6,7 @@ import { computationShape } from '../../config/run-config';
 import { inspectRun, readAttempts, runDirPath } from '../../experiments/run-dir';
 import { describeMachine, trainingMachine } from '../../env/versions';
 import { RUN_ID_PATTERN } from '../../experiments/run-id';
-import { compareEpochs, spreadAcrossShapes, verifyOrder, VERIFY_TOLERANCE, type MetricDifference } from '../../experiments/verify';
+import { compareEpochs, runsToVerify, VERIFY_TOLERANCE, type MetricDifference } from '../../experiments/verify';
 import { UsageError, UserError } from '../errors';
 import { loadMnistForCli } from '../mnist';
 import { integerAtLeast } from '../parse';
@@ -52,8 +52,7 @@ export function registerVerifyCommand(program: Command): void {
         if (flags.run && inspection.outcome?.status !== 'completed') throw new UserError(`${id}: not a completed run in ${results}`);
       }
       const completed = shipped.filter(({ inspection }) => !inspection.problem && inspection.outcome?.status === 'completed');
-      const ordered = completed.map(({ id, inspection }) => ({ id, config: inspection.config!, inspection })).sort(verifyOrder);
-      const chosen = flags.run ? completed : spreadAcrossShapes(ordered, ({ config }) => computationShape(config), flags.runs ?? 3);
+      const chosen = flags.run ? completed : runsToVerify(completed.map((run) => ({ ...run, config: run.inspection.config! })), flags.runs ?? 3);
       if (chosen.length === 0) throw new UserError(`${results}: no completed runs to verify`);
       for (const { id, inspection } of chosen) {
         if (inspection.epochs.length < flags.epochs) throw new UserError(`${id}: shipped ${inspection.epochs.length} epochs, fewer than --epochs ${flags.epochs}`);
