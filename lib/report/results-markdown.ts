@@ -3,6 +3,7 @@ import type { GridRun } from '../experiments/grids';
 import { modelLabel } from '../analysis/run-table';
 import type { SummaryMetric } from '../analysis/summaries';
 import type { RunRecord } from '../experiments/results';
+import { readAttempts } from '../experiments/run-dir';
 import type { StudyAnalysis } from './study-report';
 
 const COLUMNS: Array<{ metric: SummaryMetric; label: string; digits: number }> = [
@@ -71,20 +72,30 @@ export function resultsMarkdown(analysis: StudyAnalysis, coverage: GridCoverage,
     `Extras: ${extrasDone} of ${extrasRuns} finished; ${truncatedFailed} of the ${truncated} truncated-normal runs diverged so far (NaN/Inf, recorded as failed with the step and term)` +
       (survived.length > 0 ? `; ${survived.length} finished without a NaN: ${survived.join(', ')}.` : '.'),
   );
-  const timing = stackTimes(records);
+  const timing = stackTimes(records, coverage);
   if (timing.length > 0) {
     const total = timing.reduce((a, t) => a + t.trainingHours + t.evaluationMinutes / 60, 0);
     const seeds = new Set(runs.map((r) => r.config.seed)).size;
     lines.push('');
     lines.push(
-      `Compute, from the runs' own records (each setting's ${seeds} seeds trained as one stack, mostly two stacks at a time on the machine's 2 cores, one thread each; ` +
+      `Compute, from the runs' own records (each setting's ${seeds} seeds trained as one stack unless noted, mostly two stacks at a time on the machine's 2 cores, one thread each; ` +
         `per-epoch wall seconds summed, then the final evaluation): ` +
-        // A setting whose other seeds diverged early trained its survivors as a smaller stack: say how many.
-        timing.map((t) => `${t.setting}${t.runs < seeds ? ` (${t.runs} run${t.runs === 1 ? '' : 's'}, the others diverged)` : ''} ${t.trainingHours.toFixed(1)} h + ${Math.round(t.evaluationMinutes)} min`).join(', ') +
+        timing.map((t) => `${t.setting}${computeNote(t, seeds)} ${t.trainingHours.toFixed(1)} h + ${Math.round(t.evaluationMinutes)} min`).join(', ') +
         `; ${total.toFixed(1)} stack-hours so far.`,
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** What sets a setting's compute apart from one full stack: survivors of divergence, unfinished seeds, several stacks. */
+function computeNote(t: { runs: number; stacks: number; failed: number }, seeds: number): string {
+  const notes: string[] = [];
+  if (t.runs < seeds) {
+    const runs = `${t.runs} run${t.runs === 1 ? '' : 's'}`;
+    notes.push(t.runs + t.failed >= seeds ? `${runs}, the others diverged` : `${runs} of ${seeds} so far`);
+  }
+  if (t.stacks > 1) notes.push(`as ${t.stacks} stacks`);
+  return notes.length > 0 ? ` (${notes.join(', ')})` : '';
 }
 
 /** Nats to two decimals, in scientific notation where a run's numbers have blown up (keeps columns narrow). */
@@ -92,20 +103,48 @@ export function formatNats(value: number): string {
   return Math.abs(value) < 1e5 ? value.toFixed(2) : value.toExponential(1);
 }
 
-/** Wall time of each finished stack (a setting whose seeds all completed: they share epochs and evaluation). */
-function stackTimes(records: readonly RunRecord[]): Array<{ setting: string; runs: number; trainingHours: number; evaluationMinutes: number }> {
+/**
+ * Wall time of each setting's finished runs. Runs of one stack share their epochs and evaluation, so a
+ * stack counts once (its slowest member); a setting trained as several stacks (a shard cut into smaller
+ * stacks to finish within a session) adds them up. A stack is told by its runs' last attempt: one worker
+ * process opening them within a minute of each other.
+ */
+export function stackTimes(records: readonly RunRecord[], coverage: GridCoverage): Array<{ setting: string; runs: number; stacks: number; failed: number; trainingHours: number; evaluationMinutes: number }> {
   const bySetting = new Map<string, RunRecord[]>();
+  const failedBySetting = new Map<string, number>();
+  for (const s of coverage.settings) failedBySetting.set(`${modelLabel(s.model, s.k)} ${s.init}`, s.failed);
   for (const r of records) {
     if (r.status !== 'completed' || !r.config || !r.final) continue;
     const key = `${modelLabel(r.config.model, r.config.k)} ${r.config.init}`;
     bySetting.set(key, [...(bySetting.get(key) ?? []), r]);
   }
-  return [...bySetting.entries()].map(([setting, rs]) => ({
-    setting,
-    runs: rs.length,
-    trainingHours: Math.max(...rs.map((r) => r.epochs.reduce((a, e) => a + e.seconds, 0))) / 3600,
-    evaluationMinutes: Math.max(...rs.map((r) => r.final!.evaluationSeconds)) / 60,
-  }));
+  return [...bySetting.entries()].map(([setting, rs]) => {
+    const stacks = stacksOf(rs);
+    const slowest = (members: RunRecord[], seconds: (r: RunRecord) => number) => Math.max(...members.map(seconds));
+    return {
+      setting,
+      runs: rs.length,
+      stacks: stacks.length,
+      failed: failedBySetting.get(setting) ?? 0,
+      trainingHours: stacks.reduce((a, m) => a + slowest(m, (r) => r.epochs.reduce((b, e) => b + e.seconds, 0)), 0) / 3600,
+      evaluationMinutes: stacks.reduce((a, m) => a + slowest(m, (r) => r.final!.evaluationSeconds), 0) / 60,
+    };
+  });
+}
+
+/** Groups runs by the worker process and minute of their last attempt (runs without an attempt log: one group). */
+function stacksOf(runs: readonly RunRecord[]): RunRecord[][] {
+  const opened = runs.map((r) => ({ r, last: readAttempts(r.dir).at(-1) }));
+  opened.sort((a, b) => (a.last?.startedTime ?? '').localeCompare(b.last?.startedTime ?? ''));
+  const stacks: Array<{ process: string; time: number; members: RunRecord[] }> = [];
+  for (const { r, last } of opened) {
+    const process = last ? `${last.hostname}:${last.pid}` : '';
+    const time = last ? Date.parse(last.startedTime) : 0;
+    const current = stacks.find((s) => s.process === process && Math.abs(time - s.time) < 60_000);
+    if (current) current.members.push(r);
+    else stacks.push({ process, time, members: [r] });
+  }
+  return stacks.map((s) => s.members);
 }
 
 /** "N of M <what> have finished (C completed, F diverged)": the first words of a generated block. */

@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gridCoverage } from '../../lib/experiments/grid-coverage';
 import { gridRuns } from '../../lib/experiments/grids';
 import { PROFILES } from '../../lib/experiments/profiles';
 import { readResults } from '../../lib/experiments/results';
-import { experiment3Block, formatNats, markedBlock, replaceMarkedBlock, resultsMarkdown } from '../../lib/report/results-markdown';
+import { experiment3Block, formatNats, markedBlock, replaceMarkedBlock, resultsMarkdown, stackTimes } from '../../lib/report/results-markdown';
 import { analyzeExperiment3 } from '../../lib/analysis/experiment3';
 import { experiment3Markdown } from '../../lib/report/experiment3-report';
 import { analyzeStudy } from '../../lib/report/study-report';
@@ -64,4 +65,34 @@ test('nats are shown to two decimals, and a blown-up value in scientific notatio
   assert.deepEqual([85.5449, -0.004, 99999.994].map(formatNats), ['85.54', '-0.00', '99999.99']);
   assert.deepEqual([1.23e8, -4.5e12, Infinity].map(formatNats), ['1.2e+8', '-4.5e+12', 'Infinity']);
   for (const v of [1e5, 1.23e8, -4.5e12, 3e300]) assert.ok(formatNats(v).length <= 9, `${formatNats(v)} fits the NLL column`);
+});
+
+test("the compute line counts a stack once and adds up a setting trained as several stacks (told apart by their runs' attempt logs)", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'iwae-stacks-'));
+  try {
+    cpSync(join(REPO_ROOT, 'test', 'fixtures', 'shipped-smoke'), dir, { recursive: true });
+    const attempt = (run: string, pid: number, startedTime: string) =>
+      writeFileSync(join(dir, run, 'attempts.jsonl'), `${JSON.stringify({ event: 'started', pid, hostname: 'vm', startedTime })}\n`);
+    const runs = gridRuns(PROFILES.smoke, { extras: true });
+    const [a, b] = readdirSync(dir).sort();
+    attempt(a, 7, '2026-12-02T10:00:00.000Z');
+    attempt(b, 7, '2026-12-02T10:00:00.300Z');
+    let records = readResults(dir);
+    const training = records.map((r) => r.epochs.reduce((s, e) => s + e.seconds, 0));
+    const evaluation = records.map((r) => r.final!.evaluationSeconds);
+    const [one] = stackTimes(records, gridCoverage(runs, records));
+    assert.equal(one.stacks, 1, 'two runs opened together by one worker: one stack');
+    assert.equal(one.trainingHours * 3600, Math.max(...training), 'a stack counts once: its slowest member');
+    assert.equal(one.evaluationMinutes * 60, Math.max(...evaluation));
+    attempt(b, 7, '2026-12-02T11:30:00.000Z');
+    records = readResults(dir);
+    const [two] = stackTimes(records, gridCoverage(runs, records));
+    assert.equal(two.stacks, 2, 'the same worker an hour and a half later: a second stack');
+    assert.ok(Math.abs(two.trainingHours * 3600 - (training[0] + training[1])) < 1e-9, 'the two stacks add up');
+    assert.ok(Math.abs(two.evaluationMinutes * 60 - (evaluation[0] + evaluation[1])) < 1e-9);
+    const line = resultsMarkdown(analyzeStudy(records), gridCoverage(runs, records), runs, records).split('\n').find((l) => l.startsWith('Compute, '));
+    assert.match(line ?? '', /IWAE k=5 he-normal \(as 2 stacks\) /);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
