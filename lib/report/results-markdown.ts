@@ -110,12 +110,14 @@ export function formatNats(value: number): string {
  * process opening them within a minute of each other.
  */
 export function stackTimes(records: readonly RunRecord[], coverage: GridCoverage): Array<{ setting: string; runs: number; stacks: number; failed: number; trainingHours: number; evaluationMinutes: number }> {
+  // One name for a setting, so the failures counted from the coverage meet the runs they belong to.
+  const settingName = (model: string, k: number, init: string) => `${modelLabel(model, k)} ${init}`;
   const bySetting = new Map<string, RunRecord[]>();
   const failedBySetting = new Map<string, number>();
-  for (const s of coverage.settings) failedBySetting.set(`${modelLabel(s.model, s.k)} ${s.init}`, s.failed);
+  for (const s of coverage.settings) failedBySetting.set(settingName(s.model, s.k, s.init), s.failed);
   for (const r of records) {
     if (r.status !== 'completed' || !r.config || !r.final) continue;
-    const key = `${modelLabel(r.config.model, r.config.k)} ${r.config.init}`;
+    const key = settingName(r.config.model, r.config.k, r.config.init);
     bySetting.set(key, [...(bySetting.get(key) ?? []), r]);
   }
   return [...bySetting.entries()].map(([setting, rs]) => {
