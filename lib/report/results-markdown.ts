@@ -62,6 +62,7 @@ export function resultsMarkdown(analysis: StudyAnalysis, coverage: GridCoverage,
   const extrasRuns = extras.reduce((a, s) => a + s.runs, 0);
   const truncated = runs.filter((r) => r.config.init === 'truncated-normal').length;
   const truncatedFailed = coverage.settings.filter((s) => s.init === 'truncated-normal').reduce((a, s) => a + s.failed, 0);
+  const truncatedDone = coverage.settings.filter((s) => s.init === 'truncated-normal').reduce((a, s) => a + s.completed + s.failed, 0);
   // A truncated-normal run that never hit NaN/Inf still finishes: its numbers say what it learned.
   const survivors = records.filter((r) => r.status === 'completed' && r.config?.init === 'truncated-normal' && r.final);
   const survived = survivors.map((r) => {
@@ -69,7 +70,7 @@ export function resultsMarkdown(analysis: StudyAnalysis, coverage: GridCoverage,
     return `${modelLabel(r.config!.model, r.config!.k)} seed ${r.config!.seed} (test KL ${formatNats(last.testKL)} nats at epoch ${last.epoch}, NLL ${formatNats(r.final!.nll)})`;
   });
   lines.push(
-    `Extras: ${extrasDone} of ${extrasRuns} finished; ${truncatedFailed} of the ${truncated} truncated-normal runs diverged so far (NaN/Inf, recorded as failed with the step and term)` +
+    `Extras: ${extrasDone} of ${extrasRuns} finished; ${truncatedFailed} of the ${truncated} truncated-normal runs diverged${truncatedDone < truncated ? ' so far' : ''} (NaN/Inf, recorded as failed with the step and term)` +
       (survived.length > 0 ? `; ${survived.length} finished without a NaN: ${survived.join(', ')}.` : '.'),
   );
   const timing = stackTimes(records, coverage);
@@ -81,7 +82,7 @@ export function resultsMarkdown(analysis: StudyAnalysis, coverage: GridCoverage,
       `Compute, from the runs' own records (each setting's ${seeds} seeds trained as one stack unless noted, mostly two stacks at a time on the machine's 2 cores, one thread each; ` +
         `per-epoch wall seconds summed, then the final evaluation): ` +
         timing.map((t) => `${t.setting}${computeNote(t, seeds)} ${t.trainingHours.toFixed(1)} h + ${Math.round(t.evaluationMinutes)} min`).join(', ') +
-        `; ${total.toFixed(1)} stack-hours so far.`,
+        `; ${total.toFixed(1)} stack-hours${coverage.missing > 0 ? ' so far' : ' in all'}.`,
     );
   }
   return `${lines.join('\n')}\n`;

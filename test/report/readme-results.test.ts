@@ -23,6 +23,10 @@ test("the README's paper-scale Results are exactly what the shipped runs give (r
   const block = markedBlock(readme, 'paper');
   assert.ok(block !== null, 'README.md has the generated paper block');
   assert.equal(block, expected);
+  if (gridCoverage(runs, records).missing === 0) {
+    assert.doesNotMatch(block!, /so far/, 'a complete grid reads as final');
+    assert.match(block!, /stack-hours in all\.$/m);
+  }
 });
 
 test("the README's paper-scale Experiment 3 block is exactly what the shipped runs give", () => {
@@ -56,6 +60,7 @@ test('a truncated-normal run that finished without a NaN is named in the extras 
   assert.match(markdown, new RegExp(`; 1 finished without a NaN: IWAE k=5 seed ${first.config!.seed} \\(test KL 1\\.2e\\+8 nats at epoch ${last.epoch}, NLL ${first.final!.nll.toFixed(2)}\\)\\.$`, 'm'));
   const plain = resultsMarkdown(analyzeStudy(records), gridCoverage(runs, records), runs, records);
   assert.match(plain, /recorded as failed with the step and term\)\.$/m, 'no survivors: no list');
+  assert.match(plain, /truncated-normal runs diverged so far \(/, 'a partial grid says its divergence count may still grow');
   const sampledKl = runs.filter((r) => r.config.model === 'vae-sampled-kl').length;
   assert.ok(sampledKl > 0);
   assert.match(plain, new RegExp(`^The k = 1 ablation \\(VAE with a sampled KL\\): none of its ${sampledKl} sampled-KL runs has completed yet, so it cannot be read\\.$`, 'm'));
