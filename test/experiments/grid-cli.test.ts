@@ -42,3 +42,15 @@ test('--list prints the selected runs; the shards of the CLI cover the grid once
   assert.deepEqual(three.stdout.trim().split('\n'), gridRuns(PROFILES.paper, { experiment: '3' }).map((r) => r.id));
   assert.ok(three.stdout.trim().split('\n').every((id) => !ids.includes(id)));
 });
+
+test('iwae results on the shipped paper grid lists each of its runs, completed or failed, in aligned columns', () => {
+  const r = runCli(['results', '--results', PROFILES.paper.shippedResults!]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split('\n');
+  const statusColumn = lines[0].indexOf('status');
+  for (const run of gridRuns(PROFILES.paper, { extras: true })) {
+    const line = lines.find((l) => l.startsWith(`${run.id} `));
+    assert.ok(line, `${run.id} is listed`);
+    assert.match(line.slice(statusColumn), /^(completed|failed) /, line);
+  }
+});

@@ -35,18 +35,20 @@ export function registerResultsCommand(program: Command): void {
         process.stdout.write(`no runs in ${dir}\n`);
         return;
       }
-      process.stdout.write(`${'run'.padEnd(46)} ${'status'.padEnd(10)} ${'epochs'.padStart(7)} ${'test loss'.padStart(10)} ${'NLL'.padStart(9)} ${'active'.padStart(6)}\n`);
-      for (const record of records) process.stdout.write(`${row(record)}\n`);
+      // The run column fits the longest id (sampled-KL ids are 50 characters), so the columns line up.
+      const idWidth = Math.max(46, ...records.map((r) => r.id.length));
+      process.stdout.write(`${'run'.padEnd(idWidth)} ${'status'.padEnd(10)} ${'epochs'.padStart(7)} ${'test loss'.padStart(10)} ${'NLL'.padStart(9)} ${'active'.padStart(6)}\n`);
+      for (const record of records) process.stdout.write(`${row(record, idWidth)}\n`);
     });
 }
 
-function row(record: RunRecord): string {
+function row(record: RunRecord, idWidth: number): string {
   const last = record.epochs[record.epochs.length - 1];
   const epochs = `${record.epochs.length}/${record.config?.epochs ?? '?'}`;
   const testLoss = last ? formatNats(last.testLoss) : '-';
   const nll = record.final ? formatNats(record.final.nll) : '-';
   const active = record.final ? String(record.final.activeUnits) : last ? String(last.activeUnitsTest) : '-';
-  const line = `${record.id.padEnd(46)} ${record.status.padEnd(10)} ${epochs.padStart(7)} ${testLoss.padStart(10)} ${nll.padStart(9)} ${active.padStart(6)}`;
+  const line = `${record.id.padEnd(idWidth)} ${record.status.padEnd(10)} ${epochs.padStart(7)} ${testLoss.padStart(10)} ${nll.padStart(9)} ${active.padStart(6)}`;
   if (record.failure) return `${line}  ${record.failure.message}`;
   return record.problem ? `${line}  ${record.problem}` : line;
 }
