@@ -61,8 +61,9 @@ export function resultsMarkdown(analysis: StudyAnalysis, coverage: GridCoverage,
   const extrasDone = extras.reduce((a, s) => a + s.completed + s.failed, 0);
   const extrasRuns = extras.reduce((a, s) => a + s.runs, 0);
   const truncated = runs.filter((r) => r.config.init === 'truncated-normal').length;
-  const truncatedFailed = coverage.settings.filter((s) => s.init === 'truncated-normal').reduce((a, s) => a + s.failed, 0);
-  const truncatedDone = coverage.settings.filter((s) => s.init === 'truncated-normal').reduce((a, s) => a + s.completed + s.failed, 0);
+  const truncatedSettings = coverage.settings.filter((s) => s.init === 'truncated-normal');
+  const truncatedFailed = truncatedSettings.reduce((a, s) => a + s.failed, 0);
+  const truncatedDone = truncatedSettings.reduce((a, s) => a + s.completed + s.failed, 0);
   // A truncated-normal run that never hit NaN/Inf still finishes: its numbers say what it learned.
   const survivors = records.filter((r) => r.status === 'completed' && r.config?.init === 'truncated-normal' && r.final);
   const survived = survivors.map((r) => {
