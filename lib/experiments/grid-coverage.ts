@@ -57,7 +57,7 @@ export function coverageSentence(coverage: GridCoverage, gridName: string, train
   const withSome = coverage.settings.filter((r) => r.missing < r.runs).length;
   return (
     `${done}; ${coverage.missing} ${coverage.missing === 1 ? 'is' : 'are'} missing, in ${open.length} setting${open.length === 1 ? '' : 's'}: ${open.join(', ')}. ` +
-    `Everything below uses the finished runs only (${withSome} of ${coverage.settings.length} settings have some); ` +
+    `Everything below uses the finished runs only (${withSome} of ${coverage.settings.length} settings ${withSome === 1 ? 'has' : 'have'} some); ` +
     `a claim that needs a missing setting reads "not shown". To train the missing runs: ${trainCommand}.`
   );
 }

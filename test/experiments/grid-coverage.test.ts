@@ -26,6 +26,7 @@ test('grid coverage counts outcomes per setting; running, resumable and damaged 
   const sentence = coverageSentence(coverage, 'paper', 'iwae grid --profile paper');
   assert.match(sentence, /^8 of 120 runs of the paper grid have finished \(3 completed, 5 diverged\); 112 are missing, in 23 settings: iwae k=1 he-normal \(2\), /);
   assert.match(sentence, /\(2 of 24 settings have some\)/);
+  assert.match(coverageSentence(gridCoverage(runs, [record(iwaeK1He[0].id, 'completed')]), 'paper', 'x'), /\(1 of 24 settings has some\)/);
   assert.match(sentence, /To train the missing runs: iwae grid --profile paper\.$/);
   assert.match(coverageSentence(gridCoverage(runs, runs.map((r) => record(r.id, 'completed'))), 'paper', 'x'), /^120 of 120 runs .*: the grid is complete\.$/);
 });
