@@ -89,7 +89,13 @@ export function experiment3Markdown(analysis: Experiment3Analysis, coverage: Gri
   for (const s of settings) {
     const row = analysis.summary.find((r) => r.model === s.model && r.k === s.k);
     const cells = row
-      ? [row.activeUnitsTrain, row.activeUnitsTest, row.nll].map((m) => formatMeanSE(m.mean, m.se, 1)).concat([row.encoderSnr, row.decoderSnr].map((m) => formatMeanSE(m.mean, m.se, 3)))
+      ? [
+          formatMeanSE(row.activeUnitsTrain.mean, row.activeUnitsTrain.se, 1),
+          formatMeanSE(row.activeUnitsTest.mean, row.activeUnitsTest.se, 1),
+          formatMeanSE(row.nll.mean, row.nll.se, 2),
+          formatMeanSE(row.encoderSnr.mean, row.encoderSnr.se, 3),
+          formatMeanSE(row.decoderSnr.mean, row.decoderSnr.se, 3),
+        ]
       : [s.failed === s.runs ? 'diverged' : 'not trained yet', '', '', '', ''];
     lines.push(`| ${estimatorLabel(s.model)} | ${s.k} | ${row ? row.seeds : 0} of ${s.runs} | ${cells.join(' | ')} |`);
   }

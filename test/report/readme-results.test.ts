@@ -40,6 +40,8 @@ test("the README's paper-scale Experiment 3 block is exactly what the shipped ru
   assert.equal(block, expected);
   assert.match(expected, /^\d+ of 20 runs of Experiment 3 have finished/);
   assert.equal(expected.split('\n').filter((line) => /^\| [^|]+ \| 5 \| \d of 5 \|/.test(line)).length, 4, 'one row per estimator of the grid, finished or not');
+  const iwaeRow = expected.split('\n').find((line) => line.startsWith('| IWAE | 5 |'));
+  assert.match(iwaeRow ?? '', /\| \d+\.\d\d ± \d+\.\d\d \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \|$/, 'NLL with 2 decimals, like the study table (seed-to-seed spread is hundredths of a nat)');
 });
 
 test('the generated block is replaced in place, markers kept', () => {
